@@ -1,0 +1,79 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ANS_ADMIN = "ans_admin", _("Administrateur ANS")
+    REVIEWER = "reviewer", _("Instructeur ANS")
+    PAYMENT_OFFICER = "payment_officer", _("Agent payeur (ASP)")
+    VENDOR = "vendor", _("Éditeur")
+    ESTABLISHMENT = "establishment", _("Établissement")
+
+
+class User(AbstractUser):
+    """A person using the service. Belongs to at most one organisation (a vendor for now;
+    establishments join with the orders app), as its `role` says."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, blank=True, default="")
+    signatory = models.BooleanField(
+        _("signataire"),
+        default=False,
+        help_text=_("Peut signer les bons de commande et les procès-verbaux d'installation."),
+    )
+    vendor = models.ForeignKey(
+        "vendors.Vendor",
+        verbose_name=_("éditeur"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        constraints = [
+            models.CheckConstraint(
+                name="user_vendor_iff_vendor_role",
+                condition=Q(role="vendor", vendor__isnull=False)
+                | (~Q(role="vendor") & Q(vendor__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="user_signatory_only_establishment",
+                condition=Q(signatory=False) | Q(role="establishment"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_ans_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ANS_ADMIN
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser and Role.ANS_ADMIN in roles:
+            return True
+        return self.role in roles
+
+
+class LoginFailure(models.Model):
+    """One failed login: the record login throttling counts, and a security log."""
+
+    at = models.DateTimeField(_("instant"), auto_now_add=True, db_index=True)
+    username = models.CharField(_("identifiant saisi"), max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True, db_index=True)
+    channel = models.CharField(_("canal"), max_length=20, default="api")
+
+    class Meta:
+        verbose_name = _("échec de connexion")
+        verbose_name_plural = _("échecs de connexion")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.ip_address} ({self.at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,73 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import User
+from core.api import StrictSerializerMixin
+
+
+class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=4096,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "password",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "vendor",
+            "signatory",
+            "is_active",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = ["date_joined", "last_login"]
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError(
+                {
+                    "password": [
+                        serializers.ErrorDetail(
+                            str(_("Ce champ est obligatoire.")), code="required"
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "vendor",
+            "signatory",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,156 @@
+"""API plumbing shared by every app: the error format, pagination, deadline fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ApplicationError, ErrorItem, TooManyAttempts
+from core.timeutils import end_of_day_paris
+
+logger = logging.getLogger("sons.api")
+
+
+def _flatten(detail, attr: str | None = None) -> list[ErrorItem]:
+    if isinstance(detail, dict):
+        items: list[ErrorItem] = []
+        for key, value in detail.items():
+            if key in ("non_field_errors", "__all__"):
+                child = attr
+            else:
+                child = str(key) if attr is None else f"{attr}.{key}"
+            items.extend(_flatten(value, child))
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list) and not isinstance(value, str):
+                child = str(index) if attr is None else f"{attr}.{index}"
+                items.extend(_flatten(value, child))
+            else:
+                items.extend(_flatten(value, attr))
+        return items
+    code = getattr(detail, "code", None) or "invalid"
+    return [ErrorItem(str(code), str(detail), attr)]
+
+
+def _body(error_type: str, errors: list[ErrorItem]) -> dict:
+    return {"type": error_type, "errors": [e.as_dict() for e in errors]}
+
+
+def exception_handler(exc, context):
+    """Render every refusal in api.md's one shape."""
+    if isinstance(exc, ApplicationError):
+        from rest_framework.response import Response
+
+        headers = {}
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(exc.wait_seconds)
+        return Response(_body(exc.error_type, exc.errors), status=exc.status_code, headers=headers)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, IntegrityError):
+        logger.warning("integrity error answered 409: %s", exc)
+        exc = exceptions.APIException(_("Conflit avec une donnée existante."), code="conflict")
+        exc.status_code = 409
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _body("validation_error", _flatten(exc.detail))
+    elif isinstance(exc, Http404):
+        response.data = _body("client_error", [ErrorItem("not_found", _("Objet introuvable."))])
+    elif isinstance(exc, PermissionDenied):
+        response.data = _body(
+            "client_error", [ErrorItem("permission_denied", _("Action non autorisée."))]
+        )
+    elif isinstance(exc, exceptions.APIException):
+        response.data = _body("client_error", _flatten(exc.detail))
+        for item in response.data["errors"]:
+            item["attr"] = None
+    return response
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            _body("client_error", [ErrorItem("not_found", _("Ressource introuvable."))]), status=404
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            _body("server_error", [ErrorItem("server_error", _("Erreur interne."))]), status=500
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DeadlineField(serializers.DateTimeField):
+    """An instant with offset, or a plain date meaning the end of that day in Europe/Paris."""
+
+    default_error_messages = {
+        "offset_required": "Indiquez l'instant avec son décalage horaire "
+        "(ex. 2025-12-17T12:00:00+01:00) ou une date seule (AAAA-MM-JJ).",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            try:
+                return end_of_day_paris(dt.date.fromisoformat(value.strip()))
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD")
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("offset_required")
+        return super().to_internal_value(value)
+
+
+class StrictSerializerMixin:
+    """Unknown fields are an error, not silently dropped (a typo must not lose data)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and hasattr(self, "fields"):
+            known = {name for name, f in self.fields.items() if not f.read_only}
+            unknown = sorted(
+                set(data) - known - {name for name, f in self.fields.items() if f.read_only}
+            )
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [serializers.ErrorDetail(_("Champ inconnu."), code="unknown_field")]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)

@@ -1,0 +1,86 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Every object of the service: a UUID public identifier and its creation/update instants."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - guarded on purpose
+        raise TypeError("The audit trail is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only.")
+
+
+class AuditEntry(models.Model):
+    """One write of the service: who, when, what, from/to state, why, before/after.
+
+    Entries form a hash chain: `hash = sha256(prev_hash + canonical content)`, `seq` gapless.
+    See docs/decisions/0003-audit-trail.md and `python manage.py verify_audit`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seq = models.PositiveBigIntegerField(_("numéro"), unique=True, editable=False)
+    at = models.DateTimeField(_("instant"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        db_constraint=False,
+    )
+    actor_repr = models.CharField(_("auteur (libellé)"), max_length=200)
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("type d'objet"), max_length=100)
+    object_id = models.CharField(_("identifiant d'objet"), max_length=64, db_index=True)
+    object_repr = models.CharField(_("objet (libellé)"), max_length=300, blank=True, default="")
+    from_state = models.CharField(_("état avant"), max_length=50, blank=True, default="")
+    to_state = models.CharField(_("état après"), max_length=50, blank=True, default="")
+    reason = models.TextField(_("motif"), blank=True, default="")
+    changes = models.JSONField(_("modifications"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("entrée du journal d'audit")
+        verbose_name_plural = _("journal d'audit")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only.")
+
+
+class JobLock(models.Model):
+    """Rows used as portable locks for periodic jobs (sweeps, batches): one row per job name."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

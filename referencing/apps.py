@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReferencingConfig(AppConfig):
+    name = "referencing"
+    verbose_name = "Référencement"

@@ -1,0 +1,1 @@
+# Dossiers, conformity review, decisions and referencings arrive with their own issue.

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SonsConfig(AppConfig):
+    name = "sons"
+    verbose_name = "Programme"
