@@ -1,5 +1,5 @@
 """The embedded default: SQLite, eager Celery, console mail. Used by `make run`."""
 
-from .base import *  # noqa: F403
+from .base import *
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)

@@ -1,6 +1,6 @@
 """Production: secrets and hosts come from the environment, with no default."""
 
-from .base import *  # noqa: F403
+from .base import *
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
