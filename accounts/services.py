@@ -97,11 +97,17 @@ def token_obtain(*, username: str, password: str, ip_address: str | None, reques
 def _check_membership(*, role: str, vendor: Any, signatory: bool) -> None:
     errors = {}
     if role == Role.VENDOR and vendor is None:
-        errors["vendor"] = _("Un utilisateur éditeur doit être rattaché à un éditeur.")
+        errors["vendor"] = ValidationError(
+            _("Un utilisateur éditeur doit être rattaché à un éditeur."), code="invalid"
+        )
     if role != Role.VENDOR and vendor is not None:
-        errors["vendor"] = _("Seul un utilisateur éditeur peut être rattaché à un éditeur.")
+        errors["vendor"] = ValidationError(
+            _("Seul un utilisateur éditeur peut être rattaché à un éditeur."), code="invalid"
+        )
     if signatory and role != Role.ESTABLISHMENT:
-        errors["signatory"] = _("Seul un utilisateur d'établissement peut être signataire.")
+        errors["signatory"] = ValidationError(
+            _("Seul un utilisateur d'établissement peut être signataire."), code="invalid"
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -110,7 +116,7 @@ def _check_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({"password": exc.error_list}) from exc
 
 
 @transaction.atomic(durable=True)

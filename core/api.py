@@ -13,6 +13,7 @@ from django.http import Http404, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -45,6 +46,21 @@ def _flatten(detail, attr: str | None = None) -> list[ErrorItem]:
     return [ErrorItem(str(code), str(detail), attr)]
 
 
+def _details(errors: list[DjangoValidationError]) -> list[ErrorDetail]:
+    details = []
+    for error in errors:
+        message = error.message % error.params if error.params else error.message
+        details.append(ErrorDetail(str(message), code=error.code or "invalid"))
+    return details
+
+
+def django_validation_detail(exc: DjangoValidationError) -> dict | list:
+    """A Django ValidationError as DRF detail, keeping each message's code."""
+    if hasattr(exc, "error_dict"):
+        return {field: _details(errors) for field, errors in exc.error_dict.items()}
+    return _details(exc.error_list)
+
+
 def _body(error_type: str, errors: list[ErrorItem]) -> dict:
     return {"type": error_type, "errors": [e.as_dict() for e in errors]}
 
@@ -59,9 +75,7 @@ def exception_handler(exc, context):
             headers["Retry-After"] = str(exc.wait_seconds)
         return Response(_body(exc.error_type, exc.errors), status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        )
+        exc = exceptions.ValidationError(django_validation_detail(exc))
     if isinstance(exc, IntegrityError):
         logger.warning("integrity error answered 409: %s", exc)
         exc = exceptions.APIException(_("Conflit avec une donnée existante."), code="conflict")

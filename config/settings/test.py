@@ -12,3 +12,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = tempfile.mkdtemp(prefix="sons-media-")
 # The suite runs eagerly; tests marked `worker` talk to a real worker through the broker.
 CELERY_TASK_ALWAYS_EAGER = True
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
