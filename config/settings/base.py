@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "sons",
     "vendors",
-    "referencing",
+    "referencing_app",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class ReferencingConfig(AppConfig):
-    name = "referencing"
-    verbose_name = "Référencement"
