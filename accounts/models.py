@@ -23,7 +23,10 @@ class User(AbstractUser):
     signatory = models.BooleanField(
         _("signataire"),
         default=False,
-        help_text=_("Peut signer les bons de commande et les procès-verbaux d'installation."),
+        help_text=_(
+            "Établissement : peut signer les bons de commande et les procès-verbaux d'installation. "
+            "Éditeur : représentant légal, peut accepter la charte du dossier de référencement."
+        ),
     )
     vendor = models.ForeignKey(
         "vendors.Vendor",
@@ -44,8 +47,8 @@ class User(AbstractUser):
                 | (~Q(role="vendor") & Q(vendor__isnull=True)),
             ),
             models.CheckConstraint(
-                name="user_signatory_only_establishment",
-                condition=Q(signatory=False) | Q(role="establishment"),
+                name="user_signatory_only_for_organisations",
+                condition=Q(signatory=False) | Q(role__in=["establishment", "vendor"]),
             ),
         ]
 

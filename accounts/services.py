@@ -104,9 +104,10 @@ def _check_membership(*, role: str, vendor: Any, signatory: bool) -> None:
         errors["vendor"] = ValidationError(
             _("Seul un utilisateur éditeur peut être rattaché à un éditeur."), code="invalid"
         )
-    if signatory and role != Role.ESTABLISHMENT:
+    if signatory and role not in (Role.ESTABLISHMENT, Role.VENDOR):
         errors["signatory"] = ValidationError(
-            _("Seul un utilisateur d'établissement peut être signataire."), code="invalid"
+            _("Seul un utilisateur d'établissement ou d'éditeur peut être signataire."),
+            code="invalid",
         )
     if errors:
         raise ValidationError(errors)
