@@ -84,3 +84,46 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Notification(models.Model):
+    """An in-app notice to one user about a transition; also sent by email."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("destinataire"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    event = models.CharField(_("évènement"), max_length=100)
+    subject = models.CharField(_("objet"), max_length=300)
+    body = models.TextField(_("message"))
+    object_type = models.CharField(_("type d'objet"), max_length=100, blank=True, default="")
+    object_id = models.CharField(_("identifiant d'objet"), max_length=64, blank=True, default="")
+    read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("envoyée par courriel le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} · {self.subject}"
+
+
+class SentReminder(models.Model):
+    """Remembers each reminder sent, so a sweep run twice never reminds twice."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rappel envoyé")
+        verbose_name_plural = _("rappels envoyés")
+
+    def __str__(self) -> str:
+        return self.key

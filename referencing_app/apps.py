@@ -8,3 +8,6 @@ class ReferencingConfig(AppConfig):
     name = "referencing_app"
     label = "referencing"
     verbose_name = "Référencement"
+
+    def ready(self) -> None:
+        from referencing_app import sweeps  # noqa: F401  (registers the sweeps)

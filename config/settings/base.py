@@ -185,6 +185,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # Deadline work: idempotent sweeps over database state (docs/decisions/0002).
+    "sweeps": {"task": "core.tasks.run_sweeps", "schedule": crontab(minute="*/10")},
 }
 
 # --- Mail ---------------------------------------------------------------------------------------

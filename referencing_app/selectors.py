@@ -1,0 +1,231 @@
+"""Reads of the referencing app: visibility per role, queues, the catalogue."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from accounts.models import Role, User
+from core.errors import NotFound
+from referencing_app import rules
+from referencing_app.models import (
+    Comment,
+    Dossier,
+    DossierRevision,
+    DossierState,
+    Evidence,
+    Referencing,
+    ReferencingState,
+    Statement,
+    Verdict,
+)
+from sons.models import Requirement
+
+ANS_ROLES = (Role.ANS_ADMIN, Role.REVIEWER)
+
+
+def is_ans(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*ANS_ROLES)
+
+
+def is_vendor_member(user: User, vendor_id) -> bool:
+    return user.is_authenticated and user.role == Role.VENDOR and user.vendor_id == vendor_id
+
+
+# --- dossiers -------------------------------------------------------------------------------------
+def dossier_queryset() -> QuerySet[Dossier]:
+    return Dossier.objects.select_related(
+        "scheme",
+        "scheme__category",
+        "scheme__wave",
+        "solution_version__solution",
+        "vendor",
+        "requirement_set",
+        "reviewer",
+        "referencing",
+    )
+
+
+def dossier_list_for_user(user: User) -> QuerySet[Dossier]:
+    """Vendors see their own; ANS sees every dossier (drafts too, to help vendors)."""
+    qs = dossier_queryset()
+    if is_ans(user):
+        return qs
+    if user.role == Role.VENDOR and user.vendor_id:
+        return qs.filter(vendor_id=user.vendor_id)
+    return qs.none()
+
+
+def dossier_get_for_user(user: User, dossier_id) -> Dossier:
+    try:
+        return dossier_list_for_user(user).get(pk=dossier_id)
+    except (Dossier.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def reviewer_queue(user: User) -> QuerySet[Dossier]:
+    """Dossiers waiting for instruction: complete first, then first-in first-out.
+
+    A reviewer sees what is assigned to them (in review); ANS admins see everything submitted
+    and waiting for assignment too."""
+    qs = dossier_queryset().filter(state__in=[DossierState.SUBMITTED, DossierState.IN_REVIEW])
+    if not user.is_ans_admin:
+        qs = qs.filter(reviewer=user, state=DossierState.IN_REVIEW)
+    return qs.annotate(
+        completeness=Case(
+            When(complete=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("completeness", "complete_deposit_at", "last_submitted_at", "id")
+
+
+def requirements_of(dossier: Dossier) -> list[Requirement]:
+    return list(
+        Requirement.objects.filter(requirement_set_id=dossier.requirement_set_id).order_by(
+            "position", "code"
+        )
+    )
+
+
+def statements_by_requirement(dossier: Dossier) -> dict:
+    statements = (
+        Statement.objects.filter(dossier=dossier)
+        .prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.only("id", "sha256", "filename"))
+        )
+        .select_related("requirement")
+    )
+    result = {}
+    for statement in statements:
+        statement.evidence_ids = [e.pk for e in statement.evidence.all()]
+        result[statement.requirement_id] = statement
+    return result
+
+
+def dossier_missing(dossier: Dossier) -> list[rules.Missing]:
+    """What the dossier still lacks before a (complete) submission."""
+    return rules.missing_for_submission(
+        requirements_of(dossier), statements_by_requirement(dossier), dossier.claimed_profiles
+    )
+
+
+def verdicts_by_requirement(dossier: Dossier) -> dict:
+    return {
+        v.requirement_id: v
+        for v in Verdict.objects.filter(dossier=dossier).select_related("requirement")
+    }
+
+
+def revision_list(dossier: Dossier) -> QuerySet[DossierRevision]:
+    return (
+        DossierRevision.objects.filter(dossier=dossier)
+        .select_related("submitted_by")
+        .order_by("number")
+    )
+
+
+def revision_changes(previous: dict | None, current: dict) -> dict:
+    """What changed between two deposits, per requirement code: added, removed, modified fields."""
+    before = (previous or {}).get("statements", {})
+    after = current.get("statements", {})
+    changes = {}
+    for code in sorted(set(before) | set(after)):
+        old, new = before.get(code), after.get(code)
+        if old == new:
+            continue
+        if old is None:
+            changes[code] = {"change": "added", "after": new}
+        elif new is None:
+            changes[code] = {"change": "removed", "before": old}
+        else:
+            fields = {
+                k: {"before": old.get(k), "after": new.get(k)}
+                for k in new
+                if old.get(k) != new.get(k)
+            }
+            changes[code] = {"change": "modified", "fields": fields}
+    if (previous or {}).get("claimed_profiles") != current.get("claimed_profiles"):
+        changes["_claimed_profiles"] = {
+            "change": "modified",
+            "fields": {
+                "claimed_profiles": {
+                    "before": (previous or {}).get("claimed_profiles"),
+                    "after": current.get("claimed_profiles"),
+                }
+            },
+        }
+    return changes
+
+
+def comment_list_for_user(user: User, dossier: Dossier) -> QuerySet[Comment]:
+    qs = Comment.objects.filter(dossier=dossier).select_related("author").order_by("created_at")
+    if not is_ans(user):
+        qs = qs.filter(internal=False)
+    return qs
+
+
+# --- evidence ---------------------------------------------------------------------------------
+def evidence_list_for_user(user: User) -> QuerySet[Evidence]:
+    qs = Evidence.objects.select_related("vendor")
+    if is_ans(user):
+        return qs
+    if user.role == Role.VENDOR and user.vendor_id:
+        return qs.filter(vendor_id=user.vendor_id)
+    return qs.none()
+
+
+def evidence_get_for_user(user: User, evidence_id) -> Evidence:
+    try:
+        return evidence_list_for_user(user).get(pk=evidence_id)
+    except (Evidence.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+# --- referencings and catalogue -----------------------------------------------------------------
+def referencing_queryset() -> QuerySet[Referencing]:
+    return Referencing.objects.select_related(
+        "scheme",
+        "scheme__category",
+        "scheme__wave",
+        "scheme__sector",
+        "vendor",
+        "solution_version__solution",
+    )
+
+
+def referencing_list_for_user(user: User) -> QuerySet[Referencing]:
+    qs = referencing_queryset()
+    if user.has_role(Role.ANS_ADMIN, Role.REVIEWER, Role.PAYMENT_OFFICER):
+        return qs
+    if user.role == Role.VENDOR and user.vendor_id:
+        return qs.filter(vendor_id=user.vendor_id)
+    if user.role == Role.ESTABLISHMENT:
+        return qs.filter(state=ReferencingState.ACTIVE)
+    return qs.none()
+
+
+def referencing_get_for_user(user: User, referencing_id) -> Referencing:
+    try:
+        return referencing_list_for_user(user).get(pk=referencing_id)
+    except (Referencing.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def catalogue(
+    *, scheme: str = "", category: str = "", wave: str = "", vendor: str = "", q: str = ""
+):
+    """Active referencings only, for everyone, with vendor and solution names."""
+    qs = referencing_queryset().filter(state=ReferencingState.ACTIVE).order_by("reference")
+    if scheme:
+        qs = qs.filter(scheme__code=scheme)
+    if category:
+        qs = qs.filter(scheme__category__code=category)
+    if wave:
+        qs = qs.filter(scheme__wave__code=wave)
+    if vendor:
+        qs = qs.filter(Q(vendor__siren=vendor) | Q(vendor__name__icontains=vendor))
+    if q:
+        qs = qs.filter(
+            Q(solution_version__solution__name__icontains=q)
+            | Q(vendor__name__icontains=q)
+            | Q(reference__icontains=q)
+        )
+    return qs
