@@ -28,17 +28,35 @@ ACCEPTED_TYPES = {
 SNIFF_BYTES = 8192
 
 
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+SVG_NS = "http://www.w3.org/2000/svg"
+ACTIVE_TAGS = {"html", "body", "svg", "script", "iframe", "object", "embed", "foreignobject"}
+
+
 def _looks_like_xml(head: bytes) -> bool:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if not text.startswith(b"<"):
+    return (text.startswith(b"<") and not text.startswith(b"<!--")) or text.startswith(b"<?xml")
+
+
+def _is_plain_xml(upload: UploadedFile) -> bool:
+    """Well-formed XML with no browser-active content (HTML, SVG, scripts)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    upload.seek(0)
+    try:
+        for _event, element in iterparse(upload, events=("start",)):
+            tag = element.tag if isinstance(element.tag, str) else ""
+            namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+            if tag.rsplit("}", 1)[-1].lower() in ACTIVE_TAGS or namespace in (XHTML_NS, SVG_NS):
+                return False
+        return True
+    except (ParseError, ValueError, DefusedXmlException):
         return False
-    lowered = text[:200].lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<script", b"<svg")):
-        return False
-    return (
-        text.startswith(b"<?xml")
-        or re.match(rb"<[A-Za-z_][\w.\-]*(:[\w.\-]+)?[\s>/]", text) is not None
-    )
+    finally:
+        upload.seek(0)
 
 
 def sniff_content_type(upload: UploadedFile) -> str | None:
@@ -55,7 +73,7 @@ def sniff_content_type(upload: UploadedFile) -> str | None:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "application/zip"
     if _looks_like_xml(head):
-        return "application/xml"
+        return "application/xml" if _is_plain_xml(upload) else None
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if stripped[:1] in (b"{", b"["):
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import Role, User
-from core.errors import NotFound
+from core.selectors import get_visible
 from referencing_app import rules
 from referencing_app.models import (
     Comment,
@@ -56,10 +56,7 @@ def dossier_list_for_user(user: User) -> QuerySet[Dossier]:
 
 
 def dossier_get_for_user(user: User, dossier_id) -> Dossier:
-    try:
-        return dossier_list_for_user(user).get(pk=dossier_id)
-    except (Dossier.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_visible(dossier_list_for_user(user), dossier_id)
 
 
 def reviewer_queue(user: User) -> QuerySet[Dossier]:
@@ -173,10 +170,7 @@ def evidence_list_for_user(user: User) -> QuerySet[Evidence]:
 
 
 def evidence_get_for_user(user: User, evidence_id) -> Evidence:
-    try:
-        return evidence_list_for_user(user).get(pk=evidence_id)
-    except (Evidence.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_visible(evidence_list_for_user(user), evidence_id)
 
 
 # --- referencings and catalogue -----------------------------------------------------------------
@@ -203,10 +197,7 @@ def referencing_list_for_user(user: User) -> QuerySet[Referencing]:
 
 
 def referencing_get_for_user(user: User, referencing_id) -> Referencing:
-    try:
-        return referencing_list_for_user(user).get(pk=referencing_id)
-    except (Referencing.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_visible(referencing_list_for_user(user), referencing_id)
 
 
 def catalogue(

@@ -119,6 +119,7 @@ class DossierSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "charter_accepted_at",
             "created_at",
         ]
+        validators = []  # one live dossier per version: the service answers 409
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reference(self, dossier) -> str | None:

@@ -8,13 +8,17 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.identifiers import validate_establishment_identifier
 from core.models import BaseModel
+from sons.validators import validate_requirement_code, validate_scheme_code, validate_wave_code
 
 DEFAULT_EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
 
 
 class Wave(BaseModel):
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    code = models.CharField(
+        _("code"), max_length=10, unique=True, validators=[validate_wave_code]
+    )
     name = models.CharField(_("nom"), max_length=200)
 
     class Meta:
@@ -67,7 +71,9 @@ class Acceptance(models.TextChoices):
 class Scheme(BaseModel):
     """A dispositif: one sector × category × wave, with its calendar and parameters."""
 
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    code = models.CharField(
+        _("code"), max_length=30, unique=True, validators=[validate_scheme_code]
+    )
     name = models.CharField(_("nom"), max_length=300, blank=True, default="")
     wave = models.ForeignKey(
         Wave, verbose_name=_("vague"), on_delete=models.PROTECT, related_name="schemes"
@@ -193,7 +199,7 @@ class Requirement(BaseModel):
         on_delete=models.CASCADE,
         related_name="requirements",
     )
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[validate_requirement_code])
     section = models.CharField(_("section"), max_length=100, blank=True, default="")
     title = models.CharField(_("titre"), max_length=300)
     statement = models.TextField(_("énoncé"))
@@ -222,7 +228,7 @@ class Scenario(BaseModel):
     requirement = models.ForeignKey(
         Requirement, verbose_name=_("exigence"), on_delete=models.CASCADE, related_name="scenarios"
     )
-    code = models.CharField(_("code"), max_length=50)
+    code = models.CharField(_("code"), max_length=50, validators=[validate_requirement_code])
     description = models.TextField(_("description"))
     position = models.PositiveIntegerField(_("ordre"), default=0)
 
@@ -230,6 +236,9 @@ class Scenario(BaseModel):
         ordering = ["requirement", "position", "code"]
         verbose_name = _("scénario")
         verbose_name_plural = _("scénarios")
+        constraints = [
+            models.UniqueConstraint(fields=["requirement", "code"], name="scenario_code_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -239,7 +248,7 @@ class ExpectedProof(BaseModel):
     scenario = models.ForeignKey(
         Scenario, verbose_name=_("scénario"), on_delete=models.CASCADE, related_name="proofs"
     )
-    code = models.CharField(_("code"), max_length=60)
+    code = models.CharField(_("code"), max_length=60, validators=[validate_requirement_code])
     nature = models.CharField(_("nature"), max_length=100)
     text = models.TextField(_("preuve attendue"))
     position = models.PositiveIntegerField(_("ordre"), default=0)
@@ -248,6 +257,9 @@ class ExpectedProof(BaseModel):
         ordering = ["scenario", "position", "code"]
         verbose_name = _("preuve attendue")
         verbose_name_plural = _("preuves attendues")
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "code"], name="expected_proof_code_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -265,7 +277,12 @@ class EligibleEstablishment(BaseModel):
         on_delete=models.CASCADE,
         related_name="eligible_establishments",
     )
-    establishment = models.CharField(_("identifiant de l'établissement"), max_length=14)
+    establishment = models.CharField(
+        _("identifiant de l'établissement"),
+        max_length=14,
+        validators=[validate_establishment_identifier],
+        help_text=_("FINESS (9 caractères), RPPS (11 chiffres) ou SIRET (14 chiffres)."),
+    )
     name = models.CharField(_("nom"), max_length=300, blank=True, default="")
     max_amount = models.DecimalField(
         _("montant maximal (€ HT)"),

@@ -1,6 +1,7 @@
 """Vendors (éditeurs), their solutions and versions. Members are users with the vendor role."""
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core import identifiers
@@ -30,6 +31,19 @@ class Vendor(BaseModel):
         ordering = ["name"]
         verbose_name = _("éditeur")
         verbose_name_plural = _("éditeurs")
+        constraints = [
+            models.CheckConstraint(
+                name="vendor_siret_of_siren",
+                condition=Q(siret__startswith=F("siren")),
+                violation_error_message=_("Le SIRET doit commencer par le SIREN de l'entreprise."),
+            ),
+            models.UniqueConstraint(
+                fields=["nie"],
+                condition=~Q(nie=""),
+                name="vendor_nie_unique",
+                violation_error_message=_("Un éditeur portant ce numéro CNDA (NIE) existe déjà."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

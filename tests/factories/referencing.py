@@ -39,8 +39,14 @@ def published_scheme(**kwargs) -> Scheme:
         ]
     ):
         Requirement.objects.create(
-            requirement_set=rset, code=code, title=f"Exigence {code}", statement="Le logiciel DOIT…",
-            nature=nature, profile=profile, evidence_required=evidence, position=position,
+            requirement_set=rset,
+            code=code,
+            title=f"Exigence {code}",
+            statement="Le logiciel DOIT…",
+            nature=nature,
+            profile=profile,
+            evidence_required=evidence,
+            position=position,
         )
     return scheme
 
@@ -64,7 +70,9 @@ class World:
 def make_world(**scheme_kwargs) -> World:
     scheme = published_scheme(**scheme_kwargs)
     vendor = VendorFactory()
-    version = SolutionVersionFactory(solution=SolutionFactory(vendor=vendor, category=scheme.category))
+    version = SolutionVersionFactory(
+        solution=SolutionFactory(vendor=vendor, category=scheme.category)
+    )
     return World(
         scheme=scheme,
         vendor=vendor,
@@ -90,15 +98,22 @@ def fill(world: World, dossier: Dossier, *, evidence: bool = True) -> None:
     proof = upload(world) if evidence else None
     for code in ("SC.INS.01", "SC.DMP.01"):
         services.statement_put(
-            actor=world.member, dossier=dossier, requirement_code=code, claim="conform",
-            justification="Démontré en recette.", evidence_ids=[proof.pk] if proof else [],
+            actor=world.member,
+            dossier=dossier,
+            requirement_code=code,
+            claim="conform",
+            justification="Démontré en recette.",
+            evidence_ids=[proof.pk] if proof else [],
         )
 
 
 def dossier_in(world: World, state: str, *, at: dt.datetime | None = None) -> Dossier:
     """A dossier brought to `state` through the real services."""
     dossier = services.dossier_create(
-        actor=world.signatory, scheme=world.scheme, solution_version=world.version, charter_accepted=True
+        actor=world.signatory,
+        scheme=world.scheme,
+        solution_version=world.version,
+        charter_accepted=True,
     )
     if state == "draft":
         return dossier
@@ -112,10 +127,19 @@ def dossier_in(world: World, state: str, *, at: dt.datetime | None = None) -> Do
     if state == "in_review":
         return dossier
     if state in ("changes_requested", "abandoned"):
-        services.verdict_put(actor=world.reviewer, dossier=dossier, requirement_code="SC.INS.01",
-                             verdict="non_compliant", comment="Trace INSi absente.")
+        services.verdict_put(
+            actor=world.reviewer,
+            dossier=dossier,
+            requirement_code="SC.INS.01",
+            verdict="non_compliant",
+            comment="Trace INSi absente.",
+        )
         dossier = services.dossier_request_changes(
-            actor=world.reviewer, dossier=dossier, reason="Compléter", requirement_codes=["SC.INS.01"], at=at
+            actor=world.reviewer,
+            dossier=dossier,
+            reason="Compléter",
+            requirement_codes=["SC.INS.01"],
+            at=at,
         )
         if state == "abandoned":
             from referencing_app.sweeps import sweep_abandon_overdue_dossiers
@@ -124,7 +148,9 @@ def dossier_in(world: World, state: str, *, at: dt.datetime | None = None) -> Do
             dossier = Dossier.objects.get(pk=dossier.pk)
         return dossier
     for code in ("SC.INS.01", "SC.DMP.01"):
-        services.verdict_put(actor=world.reviewer, dossier=dossier, requirement_code=code, verdict="compliant")
+        services.verdict_put(
+            actor=world.reviewer, dossier=dossier, requirement_code=code, verdict="compliant"
+        )
     if state == "approved":
         return services.dossier_approve(actor=world.admin2, dossier=dossier)
     if state == "rejected":

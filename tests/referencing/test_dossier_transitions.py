@@ -36,8 +36,13 @@ def _prepare(world, dossier, action):
         return
     verdict = "non_compliant" if action == "request-changes" else "compliant"
     for code in ("SC.INS.01", "SC.DMP.01"):
-        services.verdict_put(actor=world.reviewer, dossier=dossier, requirement_code=code,
-                             verdict=verdict, comment="Avis motivé.")
+        services.verdict_put(
+            actor=world.reviewer,
+            dossier=dossier,
+            requirement_code=code,
+            verdict=verdict,
+            comment="Avis motivé.",
+        )
 
 
 def _call(world, dossier, action):
@@ -45,7 +50,10 @@ def _call(world, dossier, action):
         "submit": (world.member, {}),
         "withdraw": (world.member, {"reason": "Abandon du projet"}),
         "assign": (world.admin, {"reviewer": str(world.reviewer.pk)}),
-        "request-changes": (world.reviewer, {"reason": "À compléter", "requirements": ["SC.INS.01"]}),
+        "request-changes": (
+            world.reviewer,
+            {"reason": "À compléter", "requirements": ["SC.INS.01"]},
+        ),
         "approve": (world.admin2, {}),
         "reject": (world.admin2, {"reason": "Non conforme au référentiel"}),
     }[action]
