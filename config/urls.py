@@ -9,11 +9,12 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from accounts.views import LoginView
-from core.views import AuditEntryViewSet
+from core.views import AuditEntryViewSet, NotificationViewSet
 from core.web import HomeView, healthz
 
 audit_router = SimpleRouter()
 audit_router.register("audit", AuditEntryViewSet, basename="audit")
+audit_router.register("notifications", NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("", include("accounts.urls")),

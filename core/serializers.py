@@ -26,3 +26,21 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "prev_hash",
         ]
         read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        from core.models import Notification
+
+        model = Notification
+        fields = [
+            "id",
+            "created_at",
+            "event",
+            "subject",
+            "body",
+            "object_type",
+            "object_id",
+            "read_at",
+        ]
+        read_only_fields = fields

@@ -1,10 +1,15 @@
 import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
-from core import selectors
-from core.models import AuditEntry
+from core import selectors, services
+from core.models import AuditEntry, Notification
 from core.permissions import IsAnsAdmin
-from core.serializers import AuditEntrySerializer
+from core.selectors import get_visible
+from core.serializers import AuditEntrySerializer, NotificationSerializer
 
 
 class AuditEntryFilter(django_filters.FilterSet):
@@ -26,3 +31,33 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_entry_list()
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The current user's in-app notifications, newest first (`?unread=true` for unread ones)."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["event"]
+
+    def get_queryset(self):
+        qs = Notification.objects.filter(recipient=self.request.user).order_by("-created_at")
+        if self.request.query_params.get("unread") in ("1", "true", "yes"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+    def get_object(self):
+        return get_visible(self.get_queryset(), self.kwargs["pk"])
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = services.notification_mark_read(
+            actor=request.user, notification=self.get_object()
+        )
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"marked": services.notifications_mark_all_read(actor=request.user)})

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
-from core.api import StrictSerializerMixin
+from core.api import DeadlineField, StrictSerializerMixin
 from referencing_app.models import (
     Claim,
     Comment,
@@ -239,6 +239,7 @@ class ReferencingSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     vendor = serializers.UUIDField(source="vendor_id", read_only=True)
     solution_version = serializers.UUIDField(source="solution_version_id", read_only=True)
     dossier = serializers.UUIDField(source="dossier_id", read_only=True)
+    valid_until = DeadlineField(required=False, allow_null=True)
 
     class Meta:
         model = Referencing

@@ -87,10 +87,16 @@ def _identifier(
     if optional and not str(value or "").strip():
         return ""
     try:
-        return validate(value)
+        normalised = validate(value)
     except ValidationError as exc:
         errors[field] = exc
         return str(value or "")
+    if not normalised.isascii():
+        # Stopgap until core.identifiers stops matching Unicode digits with \d (reported).
+        errors[field] = ValidationError(
+            _("Seuls les chiffres et lettres latins sont admis."), code=f"invalid_{field}"
+        )
+    return normalised
 
 
 def _clean_vendor_fields(

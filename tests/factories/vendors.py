@@ -1,13 +1,28 @@
 import factory
 
+from accounts.models import Role
 from core.identifiers import luhn_key
 from sons.models import Category
+from tests.factories.accounts import UserFactory
 from vendors.models import Solution, SolutionVersion, Vendor
 
+VALID_IBAN = "FR7630006000011234567890189"
 
-def _siren(n: int) -> str:
+
+def valid_siren(n: int) -> str:
+    """A Luhn-valid SIREN, distinct for each `n` (the first 8 digits differ)."""
     body = f"{100000000 + n * 7919:09d}"[:8]
     return body + luhn_key(body)
+
+
+def valid_siret(siren: str, establishment: str = "0001") -> str:
+    """A Luhn-valid SIRET of `siren` (not for La Poste, whose rule differs)."""
+    body = siren + establishment
+    return body + luhn_key(body)
+
+
+# kept for callers that used the private name
+_siren = valid_siren
 
 
 class VendorFactory(factory.django.DjangoModelFactory):
@@ -15,10 +30,10 @@ class VendorFactory(factory.django.DjangoModelFactory):
         model = Vendor
 
     name = factory.Sequence(lambda n: f"Éditeur {n}")
-    siren = factory.Sequence(_siren)
-    siret = factory.LazyAttribute(lambda v: v.siren + "0001" + luhn_key(v.siren + "0001"))
+    siren = factory.Sequence(valid_siren)
+    siret = factory.LazyAttribute(lambda v: valid_siret(v.siren))
     nie = factory.Sequence(lambda n: f"NIE{n:05d}")
-    iban = "FR7630006000011234567890189"
+    iban = VALID_IBAN
 
 
 class SolutionFactory(factory.django.DjangoModelFactory):
@@ -36,3 +51,8 @@ class SolutionVersionFactory(factory.django.DjangoModelFactory):
 
     solution = factory.SubFactory(SolutionFactory)
     number = factory.Sequence(lambda n: f"2025.{n}")
+
+
+def vendor_member(vendor: Vendor, **kwargs):
+    """A user with the vendor role, member of `vendor`."""
+    return UserFactory(role=Role.VENDOR, vendor=vendor, **kwargs)

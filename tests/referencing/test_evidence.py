@@ -413,8 +413,8 @@ def test_superuser_without_vendor_cannot_upload(client_for, nothing_stored):
 # --- download --------------------------------------------------------------------------------------
 def _download(client, evidence_id):
     response = client.get(f"{URL}{evidence_id}/download/")
+    # Consuming the stream closes the response (and the file) the way a WSGI server would.
     content = b"".join(response.streaming_content) if response.status_code == 200 else None
-    response.close()
     return response, content
 
 
