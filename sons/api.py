@@ -204,9 +204,7 @@ class SchemeFilter(django_filters.FilterSet):
 @extend_schema_view(
     retrieve=extend_schema(parameters=[CODE]),
     create=extend_schema(responses={201: SchemeSerializer, **_errors(400)}),
-    update=extend_schema(
-        parameters=[CODE], responses={200: SchemeSerializer, **_errors(400, 409)}
-    ),
+    update=extend_schema(parameters=[CODE], responses={200: SchemeSerializer, **_errors(400, 409)}),
     partial_update=extend_schema(
         parameters=[CODE], responses={200: SchemeSerializer, **_errors(400, 409)}
     ),

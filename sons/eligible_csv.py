@@ -110,9 +110,7 @@ def parse_amount(raw: str) -> Decimal | None:
     if amount < 0:
         raise ValidationError(_("Le montant ne peut pas être négatif."), code="min_value")
     if -amount.as_tuple().exponent > AMOUNT_DECIMAL_PLACES:  # type: ignore[operator]
-        raise ValidationError(
-            _("Le montant a au plus deux décimales."), code="max_decimal_places"
-        )
+        raise ValidationError(_("Le montant a au plus deux décimales."), code="max_decimal_places")
     amount = amount.quantize(Decimal("0.01"))
     if len(amount.as_tuple().digits) > AMOUNT_MAX_DIGITS:
         raise ValidationError(_("Le montant est trop grand."), code="max_digits")
@@ -209,9 +207,7 @@ def _row(
     raw_ident = values["establishment"]
     identifier = ""
     if not raw_ident:
-        errors.append(
-            CsvLineError(line, "required", _("Identifiant manquant."), "establishment")
-        )
+        errors.append(CsvLineError(line, "required", _("Identifiant manquant."), "establishment"))
     else:
         try:
             identifier = validate_establishment_identifier(raw_ident)

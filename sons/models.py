@@ -16,9 +16,7 @@ DEFAULT_EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
 
 
 class Wave(BaseModel):
-    code = models.CharField(
-        _("code"), max_length=10, unique=True, validators=[validate_wave_code]
-    )
+    code = models.CharField(_("code"), max_length=10, unique=True, validators=[validate_wave_code])
     name = models.CharField(_("nom"), max_length=200)
 
     class Meta:

@@ -208,8 +208,8 @@ def requirement_queryset() -> QuerySet[Requirement]:
 def requirement_list(requirement_set: RequirementSet | None) -> QuerySet[Requirement]:
     if requirement_set is None:
         return Requirement.objects.none()
-    return requirement_queryset().filter(requirement_set=requirement_set).order_by(
-        "position", "code"
+    return (
+        requirement_queryset().filter(requirement_set=requirement_set).order_by("position", "code")
     )
 
 

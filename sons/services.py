@@ -8,6 +8,7 @@ call changes nothing. `actor` is a user, or a string naming a system actor (a co
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -176,7 +177,7 @@ def _scheme_rules(scheme: Scheme) -> None:
         "installation_deadline": _("la date limite d'installation"),
         "payment_deadline": _("la date limite de demande de paiement"),
     }
-    for earlier, later in zip(CALENDAR_CHAIN, CALENDAR_CHAIN[1:], strict=False):
+    for earlier, later in itertools.pairwise(CALENDAR_CHAIN):
         first, second = getattr(scheme, earlier), getattr(scheme, later)
         if first and second and second < first:
             errors.append(
@@ -305,7 +306,9 @@ def _requirement_content(requirement: Requirement) -> dict[str, Any]:
         {
             "code": s.code,
             "description": s.description,
-            "proofs": [{"code": p.code, "nature": p.nature, "text": p.text} for p in s.proofs.all()],
+            "proofs": [
+                {"code": p.code, "nature": p.nature, "text": p.text} for p in s.proofs.all()
+            ],
         }
         for s in requirement.scenarios.all()
     ]
@@ -446,7 +449,9 @@ def _replace_scenarios(requirement: Requirement, scenarios: Sequence[Mapping[str
 
 def _clean_errors(instance: Any, prefix: str, exclude: Sequence[str]) -> list[ErrorItem]:
     try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=False, validate_constraints=False
+        )
     except ValidationError as exc:
         return [
             ErrorItem(error.code or "invalid", error.messages[0], f"{prefix}.{name}")
@@ -521,9 +526,7 @@ def requirement_create(
 
 
 @transaction.atomic(durable=True)
-def requirement_update(
-    *, actor: Actor, scheme: Scheme, code: str, **changes: Any
-) -> Requirement:
+def requirement_update(*, actor: Actor, scheme: Scheme, code: str, **changes: Any) -> Requirement:
     """Change a requirement of the scheme's draft; `scenarios`, when given, replace the old ones
     as a whole. Published versions are never touched."""
     _require_programme_admin(actor)
@@ -731,7 +734,9 @@ def eligible_establishment_update(
     _require_programme_admin(actor)
     _unknown_fields(changes, ELIGIBLE_FIELDS)
     eligible = (
-        EligibleEstablishment.objects.select_for_update().select_related("scheme").get(pk=eligible.pk)
+        EligibleEstablishment.objects.select_for_update()
+        .select_related("scheme")
+        .get(pk=eligible.pk)
     )
     before = snapshot(eligible, ELIGIBLE_FIELDS)
     if "establishment" in changes:
@@ -744,9 +749,7 @@ def eligible_establishment_update(
         return eligible
     _full_clean(eligible, exclude=("scheme",))
     eligible.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor, action="eligibleestablishment.update", obj=eligible, changes=changed
-    )
+    audit_record(actor=actor, action="eligibleestablishment.update", obj=eligible, changes=changed)
     return eligible
 
 
