@@ -11,6 +11,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum import iban as stdnum_iban
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 LA_POSTE_SIREN = "356000000"
@@ -23,7 +24,7 @@ def _compact(value: object) -> str:
 
 def luhn_valid(digits: str) -> bool:
     """Luhn checksum over a string of digits (the key is the last digit)."""
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return False
     total = 0
     for index, char in enumerate(reversed(digits)):
@@ -46,7 +47,7 @@ def luhn_key(body: str) -> str:
 
 def validate_siren(value: object) -> str:
     siren = _compact(value)
-    if not re.fullmatch(r"\d{9}", siren):
+    if not re.fullmatch(r"[0-9]{9}", siren) or not siren.strip("0"):
         raise ValidationError(_("Un SIREN compte 9 chiffres."), code="invalid_siren")
     if not luhn_valid(siren):
         raise ValidationError(_("La clé de contrôle du SIREN est fausse."), code="invalid_siren")
@@ -55,7 +56,7 @@ def validate_siren(value: object) -> str:
 
 def validate_siret(value: object) -> str:
     siret = _compact(value)
-    if not re.fullmatch(r"\d{14}", siret):
+    if not re.fullmatch(r"[0-9]{14}", siret) or not siret.strip("0"):
         raise ValidationError(_("Un SIRET compte 14 chiffres."), code="invalid_siret")
     if siret.startswith(LA_POSTE_SIREN) and siret != LA_POSTE_HEAD_OFFICE_SIRET:
         # La Poste has more establishments than the Luhn key allows: sum of digits multiple of 5.
@@ -95,7 +96,7 @@ def validate_finess(value: object) -> str:
 
 def validate_rpps(value: object) -> str:
     rpps = _compact(value)
-    if not re.fullmatch(r"\d{11}", rpps):
+    if not re.fullmatch(r"[0-9]{11}", rpps) or not rpps.strip("0"):
         raise ValidationError(_("Un numéro RPPS compte 11 chiffres."), code="invalid_rpps")
     if not luhn_valid(rpps):
         raise ValidationError(_("La clé de contrôle du RPPS est fausse."), code="invalid_rpps")

@@ -50,6 +50,12 @@ class InlineAuditMixin:
 class VendorAdminForm(forms.ModelForm):
     """Identifiers normalised (spaces out) and checked together, as the API does."""
 
+    # Wider than the stored values: "732 829 320" is accepted and stored as "732829320".
+    siren = forms.CharField(label=_("SIREN"), max_length=30)
+    siret = forms.CharField(label=_("SIRET"), max_length=40)
+    nie = forms.CharField(label=_("numéro d'éditeur CNDA (NIE)"), max_length=40, required=False)
+    iban = forms.CharField(label=_("IBAN"), max_length=60, required=False)
+
     class Meta:
         model = Vendor
         fields = ["name", "siren", "siret", "nie", "iban"]

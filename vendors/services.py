@@ -46,19 +46,15 @@ def _masked_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return changes
 
 
-def _is_system(actor: Actor) -> bool:
-    return isinstance(actor, str)
-
-
 def _require_ans_admin(actor: Actor) -> None:
-    if _is_system(actor):
+    if isinstance(actor, str):  # a system actor (management command)
         return
     if not (getattr(actor, "is_authenticated", False) and actor.is_ans_admin):
         raise NotAllowed(_("Réservé aux administrateurs ANS."))
 
 
 def _require_vendor_member(actor: Actor, vendor_id: Any) -> None:
-    if _is_system(actor):
+    if isinstance(actor, str):  # a system actor (management command)
         return
     if not (
         getattr(actor, "is_authenticated", False)
@@ -91,17 +87,10 @@ def _identifier(
     except ValidationError as exc:
         errors[field] = exc
         return str(value or "")
-    if not normalised.isascii():
-        # Stopgap until core.identifiers stops matching Unicode digits with \d (reported).
-        errors[field] = ValidationError(
-            _("Seuls les chiffres et lettres latins sont admis."), code=f"invalid_{field}"
-        )
     return normalised
 
 
-def _clean_vendor_fields(
-    fields: dict[str, Any], *, exclude_pk: Any = None
-) -> dict[str, Any]:
+def _clean_vendor_fields(fields: dict[str, Any], *, exclude_pk: Any = None) -> dict[str, Any]:
     """Every editable field of a vendor, normalised; all errors at once, each on its field."""
     errors: dict[str, ValidationError] = {}
     cleaned = {
@@ -317,9 +306,7 @@ def solution_version_create(
 
     def check_unique() -> None:
         if SolutionVersion.objects.filter(solution=solution, number__iexact=number).exists():
-            raise InvalidInput(
-                "unique", _("Cette version existe déjà pour ce logiciel."), "number"
-            )
+            raise InvalidInput("unique", _("Cette version existe déjà pour ce logiciel."), "number")
 
     check_unique()
     version = SolutionVersion(solution=solution, number=number, released_on=released_on)

@@ -323,11 +323,7 @@ def test_establishment_identifier_invalid(value, code):
     assert _code(exc_info) == code
 
 
-# --- known defect, reported: non-ASCII digits ---------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.identifiers matches \\d, which accepts any Unicode digit; fix: [0-9] (reported)",
-)
+# --- non-ASCII digits are no identifier digits ------------------------------------------------------
 @pytest.mark.parametrize(
     "validate",
     [validate_siren, validate_siret, validate_rpps],
@@ -342,3 +338,12 @@ def test_non_ascii_digits_are_refused(validate):
     arabic_indic = ascii_value.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     with pytest.raises(ValidationError):
         validate(arabic_indic)
+
+
+@pytest.mark.parametrize(
+    ("validate", "zeros"),
+    [(validate_siren, "0" * 9), (validate_siret, "0" * 14), (validate_rpps, "0" * 11)],
+)
+def test_all_zero_numbers_are_refused(validate, zeros):
+    with pytest.raises(ValidationError):
+        validate(zeros)

@@ -21,10 +21,6 @@ def valid_siret(siren: str, establishment: str = "0001") -> str:
     return body + luhn_key(body)
 
 
-# kept for callers that used the private name
-_siren = valid_siren
-
-
 class VendorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Vendor

@@ -6,12 +6,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from tests.factories.accounts import UserFactory
-from tests.factories.vendors import (
-    SolutionFactory,
-    SolutionVersionFactory,
-    VendorFactory,
-    vendor_member,
-)
 from vendors.models import Solution, SolutionVersion, Vendor
 
 # Who calls: the roles of api.md, a member of the vendor the objects belong to, a member of

@@ -39,9 +39,7 @@ def _entries(action: str, obj) -> list[AuditEntry]:
 
 def _errors(exc_info) -> dict[str, list[str]]:
     """{field: [codes]} of a Django ValidationError raised by a service."""
-    return {
-        field: [e.code for e in errors] for field, errors in exc_info.value.error_dict.items()
-    }
+    return {field: [e.code for e in errors] for field, errors in exc_info.value.error_dict.items()}
 
 
 # --- mask ----------------------------------------------------------------------------------------
@@ -123,9 +121,7 @@ def test_vendor_create_refuses_bad_input_naming_each_field(admin, fields, expect
 def test_vendor_create_refuses_a_duplicate_siren_or_nie(admin):
     VendorFactory(siren=SIREN, siret=SIRET, nie="ED0142")
     with pytest.raises(ValidationError) as exc_info:
-        services.vendor_create(
-            actor=admin, name="Copie", siren=SIREN, siret=SIRET, nie="ED 0142"
-        )
+        services.vendor_create(actor=admin, name="Copie", siren=SIREN, siret=SIRET, nie="ED 0142")
     assert _errors(exc_info) == {"siren": ["unique"], "nie": ["unique"]}
 
 
@@ -203,7 +199,7 @@ def test_vendor_update_refuses_another_vendors_siren(admin):
     VendorFactory(siren=SIREN, siret=SIRET)
     vendor = VendorFactory()
     with pytest.raises(ValidationError) as exc_info:
-        services.vendor_update(actor=admin, vendor=vendor, siren=SIREN, siret="73282932000082")
+        services.vendor_update(actor=admin, vendor=vendor, siren=SIREN, siret=SIRET)
     assert _errors(exc_info)["siren"] == ["unique"]
 
 
@@ -243,9 +239,7 @@ def test_solution_create_by_a_member_of_the_vendor(db):
 @pytest.mark.parametrize("who", ["other_vendor", Role.ANS_ADMIN, Role.REVIEWER])
 def test_solution_create_refused_to_anyone_but_the_vendors_members(db, who):
     vendor = VendorFactory()
-    actor = (
-        vendor_member(VendorFactory()) if who == "other_vendor" else UserFactory(role=who)
-    )
+    actor = vendor_member(VendorFactory()) if who == "other_vendor" else UserFactory(role=who)
     with pytest.raises(NotAllowed):
         services.solution_create(
             actor=actor, vendor=vendor, name="X", category=Category.objects.get(code="DPI")
@@ -365,3 +359,39 @@ def test_every_write_keeps_the_audit_chain_valid(admin):
     services.vendor_update(actor=admin, vendor=vendor, iban=VALID_IBAN)
     assert AuditEntry.objects.count() == 4
     assert audit_verify().ok
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_versions_give_one_version_and_one_unique_error():
+    """Two members declare the same version at the same time: the solution row lock serialises
+    them; the loser gets the same 400 `unique` as a sequential duplicate, never a 500."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-memory SQLite test database locks whole tables across threads")
+    solution = SolutionFactory()
+    members = [vendor_member(solution.vendor), vendor_member(solution.vendor)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def declare(member):
+        try:
+            barrier.wait(timeout=5)
+            services.solution_version_create(actor=member, solution=solution, number="9.9")
+            outcomes.append("created")
+        except InvalidInput as exc:
+            outcomes.append(exc.codes[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=declare, args=(m,)) for m in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["created", "unique"]
+    assert SolutionVersion.objects.filter(solution=solution, number="9.9").count() == 1
+    assert AuditEntry.objects.filter(action="solution_version.create").count() == 1

@@ -25,7 +25,8 @@ from vendors import services
 from vendors.models import Solution, SolutionVersion, Vendor
 
 ACTOR = "load_demo"
-DEMO_PASSWORD = "demo-sons-2026"  # documented in the README; passes the password validators
+# Demo accounts only, printed by this command; it passes the configured password validators.
+DEMO_PASSWORD = "demo-sons-2026"  # noqa: S105
 
 
 @dataclass(frozen=True)
