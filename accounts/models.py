@@ -36,6 +36,14 @@ class User(AbstractUser):
         blank=True,
         related_name="members",
     )
+    establishment = models.ForeignKey(
+        "orders.Establishment",
+        verbose_name=_("établissement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -45,6 +53,10 @@ class User(AbstractUser):
                 name="user_vendor_iff_vendor_role",
                 condition=Q(role="vendor", vendor__isnull=False)
                 | (~Q(role="vendor") & Q(vendor__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="user_establishment_only_for_establishment_role",
+                condition=Q(establishment__isnull=True) | Q(role="establishment"),
             ),
             models.CheckConstraint(
                 name="user_signatory_only_for_organisations",

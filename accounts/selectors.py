@@ -5,7 +5,7 @@ from core.errors import NotFound
 
 
 def user_list() -> QuerySet[User]:
-    return User.objects.select_related("vendor").order_by("username")
+    return User.objects.select_related("vendor", "establishment").order_by("username")
 
 
 def user_get(user_id) -> User:

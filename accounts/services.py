@@ -94,8 +94,15 @@ def token_obtain(*, username: str, password: str, ip_address: str | None, reques
 
 
 # --- users --------------------------------------------------------------------------------------
-def _check_membership(*, role: str, vendor: Any, signatory: bool) -> None:
+def _check_membership(
+    *, role: str, vendor: Any, signatory: bool, establishment: Any = None
+) -> None:
     errors = {}
+    if establishment is not None and role != Role.ESTABLISHMENT:
+        errors["establishment"] = ValidationError(
+            _("Seul un utilisateur d'établissement peut être rattaché à un établissement."),
+            code="invalid",
+        )
     if role == Role.VENDOR and vendor is None:
         errors["vendor"] = ValidationError(
             _("Un utilisateur éditeur doit être rattaché à un éditeur."), code="invalid"
@@ -124,7 +131,10 @@ def _check_password(password: str, user: User) -> None:
 def user_create(*, actor: User, password: str, **fields: Any) -> User:
     fields.setdefault("role", "")
     _check_membership(
-        role=fields["role"], vendor=fields.get("vendor"), signatory=fields.get("signatory", False)
+        role=fields["role"],
+        vendor=fields.get("vendor"),
+        signatory=fields.get("signatory", False),
+        establishment=fields.get("establishment"),
     )
     if User.objects.filter(username__iexact=fields["username"]).exists():
         raise InvalidInput("unique", _("Cet identifiant est déjà pris."), "username")
@@ -147,7 +157,12 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     before = snapshot(user, USER_AUDITED_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
-    _check_membership(role=user.role, vendor=user.vendor, signatory=user.signatory)
+    _check_membership(
+        role=user.role,
+        vendor=user.vendor,
+        signatory=user.signatory,
+        establishment=user.establishment,
+    )
     if (
         "username" in fields
         and User.objects.filter(username__iexact=user.username).exclude(pk=user.pk).exists()

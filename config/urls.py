@@ -21,6 +21,8 @@ api_v1 = [
     path("", include("sons.urls")),
     path("", include("vendors.urls")),
     path("", include("referencing_app.urls")),
+    path("", include("orders.urls")),
+    path("", include("payments.urls")),
     path("", include(audit_router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -108,8 +108,14 @@ def validate_iban(value: object) -> str:
     try:
         return stdnum_iban.validate(str(value or ""))
     except StdnumError as exc:
+        why = {
+            InvalidChecksum: _("clé de contrôle fausse"),
+            InvalidLength: _("longueur incorrecte"),
+            InvalidFormat: _("format incorrect"),
+            InvalidComponent: _("pays ou format national inconnu"),
+        }.get(type(exc), _("format incorrect"))
         raise ValidationError(
-            _("IBAN invalide : %(why)s") % {"why": exc.message}, code="invalid_iban"
+            _("IBAN invalide : %(why)s.") % {"why": why}, code="invalid_iban"
         ) from exc
 
 

@@ -37,6 +37,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """The current user's in-app notifications, newest first (`?unread=true` for unread ones)."""
 
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # for the schema; get_queryset() decides
     permission_classes = [IsAuthenticated]
     filterset_fields = ["event"]
 

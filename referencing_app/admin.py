@@ -61,7 +61,16 @@ class CommentInline(ReadOnlyInline):
 
 @admin.register(Dossier)
 class DossierAdmin(ReadOnlyAdmin):
-    list_display = ["scheme", "solution_version", "vendor", "state", "complete", "revision", "last_submitted_at", "reviewer"]
+    list_display = [
+        "scheme",
+        "solution_version",
+        "vendor",
+        "state",
+        "complete",
+        "revision",
+        "last_submitted_at",
+        "reviewer",
+    ]
     list_filter = ["state", "complete", "scheme__wave", "scheme__category"]
     list_select_related = ["scheme", "solution_version__solution", "vendor", "reviewer"]
     search_fields = ["vendor__name", "solution_version__solution__name", "scheme__code"]
@@ -70,7 +79,15 @@ class DossierAdmin(ReadOnlyAdmin):
 
 @admin.register(Referencing)
 class ReferencingAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "scheme", "vendor", "solution_version", "state", "valid_from", "valid_until"]
+    list_display = [
+        "reference",
+        "scheme",
+        "vendor",
+        "solution_version",
+        "state",
+        "valid_from",
+        "valid_until",
+    ]
     list_filter = ["state", "scheme__wave", "scheme__category"]
     list_select_related = ["scheme", "vendor", "solution_version__solution"]
     search_fields = ["reference", "vendor__name", "solution_version__solution__name"]

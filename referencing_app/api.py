@@ -3,6 +3,8 @@
 import csv
 
 import django_filters
+from django.core.paginator import InvalidPage, Page
+from django.db.models import Count, Window
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,10 +14,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.models import User
+from core.api import Pagination
 from core.errors import InvalidInput, NotFound
 from core.permissions import roles
 from referencing_app import selectors, services
-from referencing_app.models import Dossier, DossierState, Referencing, ReferencingState
+from referencing_app.models import Dossier, DossierState, Evidence, Referencing, ReferencingState
 from referencing_app.serializers import (
     AssignSerializer,
     CatalogueEntrySerializer,
@@ -48,6 +51,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """Proof files. Uploads are `multipart/form-data` with `file` (and optionally `dossier`)."""
 
     serializer_class = EvidenceSerializer
+    queryset = Evidence.objects.none()  # for the schema; get_queryset() decides
     permission_classes = [roles(read=("ans_admin", "reviewer"), write=("vendor",))]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -106,6 +110,7 @@ class DossierViewSet(
     """Referencing dossiers: vendors create, fill and submit; ANS instructs and decides."""
 
     serializer_class = DossierSerializer
+    queryset = Dossier.objects.none()  # for the schema; get_queryset() decides
     permission_classes = [roles(read=DOSSIER_ROLES, write=DOSSIER_ROLES)]
     filterset_class = DossierFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -324,6 +329,7 @@ class ReferencingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Referencings, created by approval. ANS admins suspend, reinstate, revoke, set validity."""
 
     serializer_class = ReferencingSerializer
+    queryset = Referencing.objects.none()  # for the schema; get_queryset() decides
     permission_classes = [
         roles(read=("reviewer", "payment_officer", "vendor", "establishment"), write=("ans_admin",))
     ]
@@ -442,6 +448,44 @@ class _Echo:
         return value
 
 
+class CataloguePagination(Pagination):
+    """Page numbers, `count`, `next` and `previous` as everywhere, but the page's ids and the
+    total come from one query (`COUNT(*) OVER ()`): the filters, a free-text search above all,
+    are evaluated once instead of once for the count and again for the page."""
+
+    def _not_found(self, number, exc) -> NotFound:
+        return NotFound(str(self.invalid_page_message.format(page_number=number, message=exc)))
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, size)
+        number = self.get_page_number(request, paginator)  # "last" counts first
+        try:
+            number = int(number)
+            if number < 1:
+                raise ValueError(number)
+        except (TypeError, ValueError) as exc:
+            raise self._not_found(number, exc) from exc
+        window = slice((number - 1) * size, number * size)
+        if "count" in paginator.__dict__:
+            ids = list(queryset.values_list("pk", flat=True)[window])
+        else:
+            rows = list(
+                queryset.annotate(total=Window(Count("pk"))).values_list("pk", "total")[window]
+            )
+            if not rows and number > 1:
+                raise self._not_found(number, "page vide")
+            paginator.count = rows[0][1] if rows else 0
+            ids = [pk for pk, _total in rows]
+        try:
+            self.page = Page(ids, paginator.validate_number(number), paginator)
+        except InvalidPage as exc:
+            raise self._not_found(number, exc) from exc
+        self.display_page_controls = paginator.num_pages > 1
+        return ids
+
+
 class CatalogueViewSet(viewsets.GenericViewSet):
     """The public catalogue of referenced solutions, and its open-data exports."""
 
@@ -449,21 +493,29 @@ class CatalogueViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     authentication_classes = []
     filter_backends = []
+    pagination_class = CataloguePagination
+
+    def _param(self, name: str, max_length: int) -> str:
+        """A filter value, trimmed and bounded; NUL bytes (PostgreSQL refuses them) dropped."""
+        value = self.request.query_params.get(name, "")
+        return value.replace("\x00", "").strip()[:max_length]
 
     def get_queryset(self):
-        params = self.request.query_params
         return selectors.catalogue(
-            scheme=params.get("scheme", "")[:40],
-            category=params.get("category", "")[:10],
-            wave=params.get("wave", "")[:10],
-            vendor=params.get("vendor", "")[:200],
-            q=params.get("q", "")[:200],
+            scheme=self._param("scheme", 40),
+            category=self._param("category", 10),
+            wave=self._param("wave", 10),
+            vendor=self._param("vendor", 200),
+            q=self._param("q", 200),
         )
 
     @extend_schema(parameters=CATALOGUE_PARAMETERS)
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # Late row lookup: the page is cut on the narrow, filtered query, and only its rows are
+        # joined to their names.
+        ids = self.paginate_queryset(self.get_queryset())
+        entries = selectors.catalogue_entries(selectors.catalogue().filter(pk__in=ids))
+        return self.get_paginated_response(self.get_serializer(entries, many=True).data)
 
     @extend_schema(parameters=CATALOGUE_PARAMETERS, responses={(200, "text/csv"): str})
     @action(detail=False, methods=["get"], url_path="export.csv")
@@ -474,8 +526,9 @@ class CatalogueViewSet(viewsets.GenericViewSet):
 
         def rows():
             yield "\ufeff" + writer.writerow(fields)
-            for entry in self.get_queryset().iterator(chunk_size=2000):
-                data = CatalogueEntrySerializer(entry).data
+            serializer = CatalogueEntrySerializer()
+            for entry in selectors.catalogue_entries(self.get_queryset(), stream=True):
+                data = serializer.to_representation(entry)
                 yield writer.writerow([data[f] if data[f] is not None else "" for f in fields])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -486,7 +539,9 @@ class CatalogueViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="export.json")
     def export_json(self, request):
         """Open data, JSON: every active referencing matching the filters."""
-        data = CatalogueEntrySerializer(self.get_queryset(), many=True).data
+        data = CatalogueEntrySerializer(
+            selectors.catalogue_entries(self.get_queryset()), many=True
+        ).data
         response = Response(data)
         response["Content-Disposition"] = 'attachment; filename="catalogue-sons.json"'
         return response

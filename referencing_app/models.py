@@ -373,6 +373,12 @@ class Referencing(BaseModel):
         verbose_name = _("référencement")
         verbose_name_plural = _("référencements")
         indexes = [models.Index(fields=["state", "scheme"], name="referencing_state_scheme_idx")]
+        constraints = [
+            # one live dossier per version and scheme, and approval ends it: one referencing each
+            models.UniqueConstraint(
+                fields=["scheme", "solution_version"], name="referencing_one_per_version"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -202,9 +202,19 @@ def referencing_get_for_user(user: User, referencing_id) -> Referencing:
 
 def catalogue(
     *, scheme: str = "", category: str = "", wave: str = "", vendor: str = "", q: str = ""
-):
-    """Active referencings only, for everyone, with vendor and solution names."""
-    qs = referencing_queryset().filter(state=ReferencingState.ACTIVE).order_by("reference")
+) -> QuerySet[Referencing]:
+    """Active referencings only, for everyone, in reference order, filtered.
+
+    Narrow on purpose (only the joins the filters need): a page is cut on this query, then its
+    public rows are read with `catalogue_entries` (see docs/benchmarks.md, "Public catalogue").
+    `vendor` is the vendor's id, SIREN or part of its name; `q` searches the solution name, the
+    vendor name and the reference, ignoring case."""
+    import contextlib
+    import uuid
+
+    from vendors.models import SolutionVersion, Vendor
+
+    qs = Referencing.objects.filter(state=ReferencingState.ACTIVE).order_by("reference")
     if scheme:
         qs = qs.filter(scheme__code=scheme)
     if category:
@@ -212,11 +222,54 @@ def catalogue(
     if wave:
         qs = qs.filter(scheme__wave__code=wave)
     if vendor:
-        qs = qs.filter(Q(vendor__siren=vendor) | Q(vendor__name__icontains=vendor))
+        match = Q(siren=vendor) | Q(name__icontains=vendor)
+        with contextlib.suppress(ValueError):
+            match |= Q(pk=uuid.UUID(vendor))
+        qs = qs.filter(vendor__in=Vendor.objects.filter(match).values("pk"))
     if q:
+        # Subqueries on the small tables cost half the joins an OR of ILIKEs would need.
         qs = qs.filter(
-            Q(solution_version__solution__name__icontains=q)
-            | Q(vendor__name__icontains=q)
+            Q(
+                solution_version__in=SolutionVersion.objects.filter(
+                    solution__name__icontains=q
+                ).values("pk")
+            )
+            | Q(vendor__in=Vendor.objects.filter(name__icontains=q).values("pk"))
             | Q(reference__icontains=q)
         )
     return qs
+
+
+CATALOGUE_ENTRY_COLUMNS = ("id", "reference", "state", "valid_from", "valid_until")
+
+
+def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = False):
+    """The public rows (dicts, keyed like `CatalogueEntrySerializer`) of `referencings`, in
+    their order. Two queries whatever the number of rows: the referencings with their version,
+    solution and vendor (four tables: planning an eight-table join cost more than running it),
+    and the schemes with their codes. `stream` reads the rows in chunks (exports)."""
+    from django.db.models import F
+
+    from sons.models import Scheme
+
+    schemes = {
+        pk: {"scheme": code, "category": category, "sector": sector, "wave": wave}
+        for pk, code, category, sector, wave in Scheme.objects.values_list(
+            "id", "code", "category__code", "sector__code", "wave__code"
+        )
+    }
+    rows = referencings.values(
+        *CATALOGUE_ENTRY_COLUMNS,
+        "scheme_id",
+        "vendor_id",
+        "solution_version_id",
+        vendor_name=F("vendor__name"),
+        vendor_siren=F("vendor__siren"),
+        solution=F("solution_version__solution__name"),
+        version=F("solution_version__number"),
+    )
+    for row in rows.iterator(chunk_size=2000) if stream else rows:
+        row.update(schemes[row.pop("scheme_id")])
+        row["vendor"] = row.pop("vendor_id")
+        row["solution_version"] = row.pop("solution_version_id")
+        yield row

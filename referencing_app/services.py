@@ -18,7 +18,7 @@ from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed, NotFound
 from core.files import check_upload
 from core.notifications import notify
 from core.timeutils import end_of_day_paris, paris_today
-from referencing_app import rules, selectors
+from referencing_app import hooks, rules, selectors
 from referencing_app.models import (
     ChangeRequest,
     Claim,
@@ -471,7 +471,7 @@ def dossier_withdraw(
     notify(recipients=_vendor_members(dossier.vendor_id), event="dossier_withdrawn", obj=dossier)
     if dossier.reviewer:
         notify(recipients=[dossier.reviewer], event="dossier_withdrawn", obj=dossier)
-    dossier_ended_hooks(dossier)
+    dossier_ended_hooks(dossier, actor)
     return dossier
 
 
@@ -689,6 +689,8 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
         obj=dossier,
         context={"referencing": referencing},
     )
+    for handler in hooks.DOSSIER_APPROVED:
+        handler(dossier, referencing, actor)
     dossier.referencing = referencing
     return dossier
 
@@ -720,13 +722,15 @@ def dossier_reject(
         obj=dossier,
         context={"reason": reason},
     )
-    dossier_ended_hooks(dossier)
+    dossier_ended_hooks(dossier, actor)
     return dossier
 
 
-def dossier_ended_hooks(dossier: Dossier) -> None:
-    """Where later apps react to a dossier ending without referencing (pre-referencing orders
-    become void). Kept as one place for them to call from; nothing to do in this app."""
+def dossier_ended_hooks(dossier: Dossier, actor=None) -> None:
+    """Let later apps react to a dossier ending without referencing (pre-referencing orders
+    become void)."""
+    for handler in hooks.DOSSIER_ENDED:
+        handler(dossier, actor)
 
 
 @transaction.atomic(durable=True)

@@ -61,7 +61,7 @@ def sweep_abandon_overdue_dossiers(now: dt.datetime | None = None) -> int:
                 event="dossier_abandoned",
                 obj=dossier,
             )
-            dossier_ended_hooks(dossier)
+            dossier_ended_hooks(dossier, "sweep:dossier_abandon")
         return moved
 
 

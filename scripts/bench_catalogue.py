@@ -23,6 +23,7 @@ import http.client
 import itertools
 import os
 import random
+import resource
 import signal
 import socket
 import statistics
@@ -71,6 +72,7 @@ def _environment(database_url: str) -> dict[str, str]:
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(BASE_DIR),
+            "PYTHONWARNINGS": "ignore::UserWarning",
         }
     )
     env.pop("CELERY_BROKER_URL", None)
@@ -144,7 +146,7 @@ def load(referencings: int, seed: int = 20250917) -> None:
     from sons.models import Category, RequirementSet, Scheme, Wave
     from vendors.models import Solution, SolutionVersion, Vendor
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     hidden = referencings // 10
     total = referencings + hidden
     started = time.perf_counter()
@@ -275,8 +277,8 @@ def load(referencings: int, seed: int = 20250917) -> None:
             ],
             ignore_conflicts=True,
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # what autovacuum would do: statistics, visibility map
+        cursor.execute("VACUUM ANALYZE")
     print(
         f"loaded {referencings} active + {hidden} hidden referencings, {vendor_count} vendors, "
         f"{len(solutions)} solutions in {time.perf_counter() - started:.1f} s"
@@ -324,7 +326,7 @@ def prepare(database_url: str, referencings: int, *, fresh: bool) -> dict:
 # --- load generation --------------------------------------------------------------------------------
 def request_mix(rows: list[tuple], count: int, page_size: int, seed: int = 7) -> list[tuple]:
     """`count` (kind, path) pairs: pages of the full list, and filters a visitor would use."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     pages = max(1, -(-len(rows) // page_size))
     by_scheme: dict[str, int] = {}
     for row in rows:
@@ -414,6 +416,70 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait(timeout=5)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (Linux /proc), 0 if gone or unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _backends(database_url: str) -> list[int]:
+    """PostgreSQL backends connected to the bench database (the workers keep theirs open)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+class CpuMeter:
+    """CPU spent by the gunicorn workers, their PostgreSQL backends and this client between
+    `start()` and `stop()`: a cost per request that does not depend on what else the machine
+    is doing (latency on a shared machine does)."""
+
+    def __init__(self, server_pid: int, database_url: str):
+        self.server_pid, self.database_url = server_pid, database_url
+        self.enabled = Path("/proc/self/stat").exists()
+
+    def _sample(self) -> tuple[float, float, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        client = usage.ru_utime + usage.ru_stime
+        if not self.enabled:
+            return 0.0, 0.0, client
+        server = sum(_cpu_seconds(pid) for pid in self.workers)
+        database = sum(_cpu_seconds(pid) for pid in self.backends)
+        return server, database, client
+
+    def start(self) -> None:
+        if self.enabled:
+            self.workers = _children(self.server_pid)
+            self.backends = _backends(self.database_url)
+        self.before = self._sample()
+
+    def stop(self) -> tuple[float, float, float]:
+        after = self._sample()
+        return tuple(a - b for a, b in zip(after, self.before, strict=True))
+
+
 def fire(port: int, mix: list[tuple], concurrency: int, deadline: float) -> tuple[list, float]:
     """Bounded: each thread takes the next request of `mix` until none is left (or time is up)."""
     results: list[tuple[str, float, int]] = []
@@ -453,7 +519,7 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def report(results: list, wall: float, args) -> bool:
+def report(results: list, wall: float, args, cpu: tuple[float, float, float]) -> bool:
     latencies = [elapsed * 1000 for _kind, elapsed, _status in results]
     errors = sum(1 for _kind, _elapsed, status in results if status != 200)
     print(
@@ -470,6 +536,13 @@ def report(results: list, wall: float, args) -> bool:
         f"mean {statistics.fmean(latencies):.1f}"
     )
     print(f"throughput {len(results) / wall:.0f} req/s")
+    server, database, client = (seconds * 1000 / len(results) for seconds in cpu)
+    total = server + database + client
+    print(
+        f"CPU per request: gunicorn {server:.2f} ms + PostgreSQL {database:.2f} ms "
+        f"+ client {client:.2f} ms = {total:.2f} ms "
+        f"(capacity of {os.cpu_count()} idle cores ≈ {os.cpu_count() * 1000 / total:.0f} req/s)"
+    )
     kinds = sorted({kind for kind, _e, _s in results})
     for kind in kinds:
         values = [e * 1000 for k, e, _s in results if k == kind]
@@ -503,7 +576,10 @@ def main() -> int:
         parser.error("the benchmark runs on PostgreSQL")
 
     data = prepare(args.database_url, args.referencings, fresh=args.fresh)
-    print(f"machine: nproc={os.cpu_count()}  PostgreSQL {data['server_version']}")
+    print(
+        f"machine: nproc={os.cpu_count()}  PostgreSQL {data['server_version']}  "
+        f"load average before {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     port = _free_port()
     server = start_server(args.database_url, port, args.workers)
     try:
@@ -512,10 +588,15 @@ def main() -> int:
         warmup = request_mix(data["rows"], args.warmup, args.page_size, seed=1)
         fire(port, warmup, args.concurrency, deadline)
         mix = request_mix(data["rows"], args.requests, args.page_size)
+        meter = CpuMeter(server.pid, args.database_url)
+        meter.start()
         results, wall = fire(port, mix, args.concurrency, deadline)
+        cpu = meter.stop()
     finally:
         stop_server(server)
-    return 0 if report(results, wall, args) else 1
+    ok = report(results, wall, args, cpu)
+    print(f"load average after {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

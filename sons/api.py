@@ -328,7 +328,7 @@ class RequirementViewSet(_SchemeScopedMixin, viewsets.ModelViewSet):
         requirement = services.requirement_update(
             actor=request.user,
             scheme=self.scheme,
-            code=self.kwargs["requirement_code"],
+            requirement_code=self.kwargs["requirement_code"],
             **serializer.validated_data,
         )
         return Response(self.get_serializer(requirement).data)
@@ -336,7 +336,9 @@ class RequirementViewSet(_SchemeScopedMixin, viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         self._check_write_target()
         services.requirement_delete(
-            actor=request.user, scheme=self.scheme, code=self.kwargs["requirement_code"]
+            actor=request.user,
+            scheme=self.scheme,
+            requirement_code=self.kwargs["requirement_code"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

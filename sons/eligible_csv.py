@@ -20,8 +20,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.errors import ErrorItem, InvalidInput, UnsupportedFileType
-from core.identifiers import validate_establishment_identifier
 from sons.errors import SonsErrorCode
+from sons.validators import establishment_identifier
 
 REQUIRED_COLUMNS = ("establishment", "max_amount")
 OPTIONAL_COLUMNS = ("name",)
@@ -210,7 +210,7 @@ def _row(
         errors.append(CsvLineError(line, "required", _("Identifiant manquant."), "establishment"))
     else:
         try:
-            identifier = validate_establishment_identifier(raw_ident)
+            identifier = establishment_identifier(raw_ident)
         except ValidationError as exc:
             errors.append(
                 CsvLineError(

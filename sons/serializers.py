@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import DeadlineField, StrictSerializerMixin
-from core.identifiers import validate_establishment_identifier
 from core.timeutils import start_of_day_paris
 from sons.models import (
     Category,
@@ -24,9 +23,10 @@ from sons.models import (
     Sector,
     Wave,
 )
-from sons.validators import validate_requirement_code
+from sons.validators import establishment_identifier, validate_requirement_code
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,60}")
 MAX_EVIDENCE_BYTES = 2 * 1024 * 1024 * 1024
 
 
@@ -41,6 +41,18 @@ class OpeningField(DeadlineField):
             except ValueError:
                 self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object given by its code. Values that cannot be a code never reach the
+    database (PostgreSQL refuses NUL characters with an error, not a miss)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not _CODE.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
+        return super().to_internal_value(data)
 
 
 # --- waves, sectors, categories ------------------------------------------------------------------
@@ -68,9 +80,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
 # --- schemes -------------------------------------------------------------------------------------
 class SchemeSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    wave = serializers.SlugRelatedField(slug_field="code", queryset=Wave.objects.all())
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
-    sector = serializers.SlugRelatedField(
+    wave = CodeRelatedField(slug_field="code", queryset=Wave.objects.all())
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.all())
+    sector = CodeRelatedField(
         slug_field="code",
         queryset=Sector.objects.all(),
         required=False,
@@ -236,7 +248,7 @@ class EligibleEstablishmentSerializer(StrictSerializerMixin, serializers.ModelSe
 
     def validate_establishment(self, value: str) -> str:
         try:
-            return validate_establishment_identifier(value)
+            return establishment_identifier(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0], code=exc.code) from exc
 

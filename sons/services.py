@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from core.audit import ObjectRef, audit_record, diff, snapshot
 from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed, NotFound
-from core.identifiers import validate_establishment_identifier
 from core.permissions import user_has_role
 from sons.eligible_csv import CsvLineError, parse_eligible_csv
 from sons.errors import SonsErrorCode
@@ -42,6 +41,8 @@ from sons.models import (
     Sector,
     Wave,
 )
+from sons.selectors import requirement_get, requirement_list
+from sons.validators import establishment_identifier
 
 Actor = User | str
 
@@ -316,8 +317,6 @@ def _requirement_content(requirement: Requirement) -> dict[str, Any]:
 
 
 def _set_content(requirement_set: RequirementSet) -> list[dict[str, Any]]:
-    from sons.selectors import requirement_list
-
     return [_requirement_content(r) for r in requirement_list(requirement_set)]
 
 
@@ -336,8 +335,6 @@ def _next_version(scheme: Scheme) -> int:
 
 def _copy_requirements(source: RequirementSet, target: RequirementSet) -> int:
     """Copy every requirement, scenario and proof of `source` into `target` (3 inserts)."""
-    from sons.selectors import requirement_list
-
     requirements, scenarios, proofs = [], [], []
     for req in requirement_list(source):
         new_req = Requirement(
@@ -472,8 +469,6 @@ def _requirement_unique_code(draft: RequirementSet, code: str, exclude_pk: Any =
 
 
 def _requirement_in_draft(draft: RequirementSet, code: str) -> Requirement:
-    from sons.selectors import requirement_get
-
     return requirement_get(draft, code)
 
 
@@ -526,7 +521,9 @@ def requirement_create(
 
 
 @transaction.atomic(durable=True)
-def requirement_update(*, actor: Actor, scheme: Scheme, code: str, **changes: Any) -> Requirement:
+def requirement_update(
+    *, actor: Actor, scheme: Scheme, requirement_code: str, **changes: Any
+) -> Requirement:
     """Change a requirement of the scheme's draft; `scenarios`, when given, replace the old ones
     as a whole. Published versions are never touched."""
     _require_programme_admin(actor)
@@ -534,7 +531,7 @@ def requirement_update(*, actor: Actor, scheme: Scheme, code: str, **changes: An
     scheme = _lock_scheme(scheme)
     work = _draft_for_write(scheme)
     draft = work.requirement_set
-    requirement = _requirement_in_draft(draft, code)
+    requirement = _requirement_in_draft(draft, requirement_code)
     before = _requirement_content(requirement)
     scenarios = changes.pop("scenarios", None)
     for name, value in changes.items():
@@ -559,12 +556,12 @@ def requirement_update(*, actor: Actor, scheme: Scheme, code: str, **changes: An
 
 
 @transaction.atomic(durable=True)
-def requirement_delete(*, actor: Actor, scheme: Scheme, code: str) -> None:
+def requirement_delete(*, actor: Actor, scheme: Scheme, requirement_code: str) -> None:
     """Remove a requirement from the scheme's draft."""
     _require_programme_admin(actor)
     scheme = _lock_scheme(scheme)
     work = _draft_for_write(scheme)
-    requirement = _requirement_in_draft(work.requirement_set, code)
+    requirement = _requirement_in_draft(work.requirement_set, requirement_code)
     before = _requirement_content(requirement)
     ref = ObjectRef(requirement._meta.label_lower, str(requirement.pk), str(requirement))
     requirement.delete()
@@ -594,7 +591,8 @@ def requirement_set_publish(
     if not content:
         raise Conflict(SonsErrorCode.EMPTY_DRAFT, _("Le brouillon ne contient aucune exigence."))
     previous = _latest_published(scheme)
-    if previous is not None and _set_content(previous) == content:
+    previous_content = _set_content(previous) if previous is not None else []
+    if previous is not None and previous_content == content:
         raise Conflict(
             SonsErrorCode.DRAFT_UNCHANGED,
             _("Le brouillon est identique à la version %(v)s publiée.") % {"v": previous.version},
@@ -611,7 +609,7 @@ def requirement_set_publish(
         to_state="published",
         changes={
             "version": [previous.version if previous else None, draft.version],
-            "requirements": [len(_set_content(previous)) if previous else 0, len(content)],
+            "requirements": [len(previous_content), len(content)],
             "published_at": [None, draft.published_at],
         },
     )
@@ -684,7 +682,7 @@ def requirement_set_import(
 # --- eligible base -------------------------------------------------------------------------------
 def _identifier(value: Any) -> str:
     try:
-        return validate_establishment_identifier(value)
+        return establishment_identifier(value)
     except ValidationError as exc:
         raise InvalidInput(exc.code or "invalid", exc.messages[0], "establishment") from exc
 
@@ -712,6 +710,7 @@ def eligible_establishment_create(
 ) -> EligibleEstablishment:
     _require_programme_admin(actor)
     identifier = _identifier(establishment)
+    scheme = _lock_scheme(scheme)  # serialises with imports into the same base
     _eligible_unique(scheme, identifier)
     eligible = EligibleEstablishment(
         scheme=scheme, establishment=identifier, max_amount=max_amount, name=name

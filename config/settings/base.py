@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "sons",
     "vendors",
     "referencing_app",
+    "orders",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -167,7 +169,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DossierStateEnum": "referencing_app.models.DossierState",
+        "ReferencingStateEnum": "referencing_app.models.ReferencingState",
+        "OrderStateEnum": "orders.models.OrderState",
+        "PaymentStateEnum": "payments.models.PaymentState",
+        "PaymentKindEnum": "payments.models.PaymentKind",
+        "EstablishmentKindEnum": "orders.models.EstablishmentKind",
+        "SchemeAcceptanceEnum": "sons.models.Acceptance",
+        "RequirementNatureEnum": "sons.models.Nature",
+    },
 }
 
 # --- Celery: eager unless a broker is configured -----------------------------------------------
@@ -217,3 +228,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"sons.security": {"level": "INFO"}},
 }
+
+# --- Programme safety defaults -------------------------------------------------------------------
+# The officer who approved a payment request cannot also mark it paid (domain.md §3).
+PAYMENT_FOUR_EYES = env.bool("PAYMENT_FOUR_EYES", default=True)
+# Issuer of SEPA credit transfers in payment batch exports.
+SEPA_DEBTOR_NAME = env("SEPA_DEBTOR_NAME", default="Agence de services et de paiement")
+SEPA_DEBTOR_IBAN = env("SEPA_DEBTOR_IBAN", default="FR7630001007941234567890185")
+SEPA_DEBTOR_BIC = env("SEPA_DEBTOR_BIC", default="BDFEFRPPCCT")

@@ -113,8 +113,17 @@ def worker(django_db_setup):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
-            with contextlib.suppress(Exception), app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)  # best effort: a test queue
+            _forget_queue(queue)
+
+
+def _forget_queue(queue: str) -> None:
+    """Best effort: leave nothing of the test queue in Redis (the queue and its bindings)."""
+    with contextlib.suppress(Exception), app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.queue_delete(queue)
+        client = getattr(channel, "client", None)  # Redis transport only
+        if client is not None:
+            client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def _worker_output(process) -> str:

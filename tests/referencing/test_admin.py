@@ -18,5 +18,8 @@ def test_admin_shows_dossiers_and_referencings_read_only(client, db):
     ):
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/referencing/dossier/add/").status_code == 403
-    assert client.post(f"/admin/referencing/dossier/{dossier.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/admin/referencing/dossier/{dossier.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     assert Dossier.objects.filter(pk=dossier.pk).exists()

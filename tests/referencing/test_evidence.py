@@ -20,7 +20,8 @@ from accounts.models import Role
 from core.models import AuditEntry
 from referencing_app import services
 from referencing_app.models import Evidence
-from tests.factories.referencing import PDF, make_world, upload
+from sons.models import DEFAULT_EVIDENCE_MAX_BYTES
+from tests.factories.referencing import PDF, dossier_in, make_world
 
 URL = "/api/v1/evidence/"
 
@@ -41,7 +42,9 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-PE_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"PE\x00\x00"
+PE_EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"PE\x00\x00"
+)
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 
 
@@ -135,7 +138,9 @@ def test_upload_returns_digest_size_type_and_name_decided_by_the_service(member,
         (b"[1, 2, 3]", "application/json", ".json"),
     ],
 )
-def test_each_accepted_type_is_recognised_from_its_content(member, content, content_type, extension):
+def test_each_accepted_type_is_recognised_from_its_content(
+    member, content, content_type, extension
+):
     # Named and declared as something else: the content decides, the extension follows.
     response = member.post(
         URL, {"file": _file("piece.bin", content, declared="text/plain")}, format="multipart"
@@ -305,8 +310,6 @@ def test_json_body_is_refused(member, nothing_stored):
 
 # --- size limits ---------------------------------------------------------------------------------
 def test_scheme_limit_applies_when_a_dossier_is_given(client_for, db):
-    from tests.factories.referencing import dossier_in
-
     world = make_world(evidence_max_bytes=len(PDF))
     dossier = dossier_in(world, "draft")
     member = client_for(user=world.member)
@@ -321,14 +324,17 @@ def test_scheme_limit_applies_when_a_dossier_is_given(client_for, db):
     assert _tree() == before_tree
 
 
-def test_default_limit_applies_without_dossier(member, nothing_stored, monkeypatch):
+def test_default_limit_applies_without_dossier(member, monkeypatch):
     monkeypatch.setattr(services, "DEFAULT_EVIDENCE_MAX_BYTES", len(PDF))
+    assert _post(member, PDF).status_code == 201
+
+    before_tree, before_rows = _tree(), Evidence.objects.count()
     _assert_error(_post(member, PDF + b" "), 413, "file_too_large")
+    assert Evidence.objects.count() == before_rows
+    assert _tree() == before_tree
 
 
 def test_default_limit_is_25_mb(member, nothing_stored):
-    from sons.models import DEFAULT_EVIDENCE_MAX_BYTES
-
     assert DEFAULT_EVIDENCE_MAX_BYTES == 25 * 1024 * 1024
     content = b"%PDF-1.7\n" + b"0" * (DEFAULT_EVIDENCE_MAX_BYTES + 1 - 9)
     response = _post(member, content, "gros.pdf")
@@ -336,8 +342,6 @@ def test_default_limit_is_25_mb(member, nothing_stored):
 
 
 def test_dossier_of_another_vendor_is_404_and_stores_nothing(client_for, world, nothing_stored):
-    from tests.factories.referencing import dossier_in
-
     dossier = dossier_in(world, "draft")
     stranger = client_for(user=world.other_vendor_member)
     response = _post(stranger, PDF, dossier=str(dossier.pk))
@@ -373,7 +377,8 @@ def test_failed_transaction_removes_the_stored_file(world, monkeypatch):
 def test_upload_writes_one_audit_entry(member, world):
     body = _post(member, PDF).json()
 
-    entry = AuditEntry.objects.get(action="evidence.upload", object_id=body["id"])
+    (entry,) = AuditEntry.objects.filter(object_id=body["id"])
+    assert entry.action == "evidence.upload"
     assert entry.actor_id == world.member.pk
     assert entry.object_type == "referencing.evidence"
     assert entry.changes["sha256"] == [None, hashlib.sha256(PDF).hexdigest()]
@@ -433,6 +438,22 @@ def test_download_by_vendor_members_and_ans(client_for, world, evidence, who):
     assert response["Content-Disposition"] == 'attachment; filename="Trace INSi.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(XML, "application/xml"), (PNG, "image/png"), (JSON, "application/json")],
+)
+def test_download_is_always_an_attachment_with_the_sniffed_type(
+    client_for, world, content, content_type
+):
+    evidence = services.evidence_upload(actor=world.member, upload=_file("x.html", content))
+    response, body = _download(client_for(user=world.member), evidence.pk)
+
+    assert body == content
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize(
@@ -521,9 +542,7 @@ def test_file_is_not_reachable_except_through_the_download_view(api, client_for,
     ):
         response = api.get(path)
         assert response.status_code == 404, path
-        body = (
-            b"".join(response.streaming_content) if response.streaming else response.content
-        )
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         assert PDF not in body
     response, content = _download(client_for(user=world.admin), evidence.pk)
     assert content == PDF

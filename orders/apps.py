@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = "Commandes et installations"
+
+    def ready(self) -> None:
+        from orders import receivers, sweeps  # noqa: F401  (hooks and sweeps register themselves)

@@ -1,0 +1,53 @@
+"""Reads of the orders app: visibility per role."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Role, User
+from core.selectors import get_visible
+from orders.models import Establishment, PurchaseOrder, Reservation
+
+ORDER_READERS = (Role.ANS_ADMIN, Role.REVIEWER, Role.PAYMENT_OFFICER)
+
+
+def order_queryset() -> QuerySet[PurchaseOrder]:
+    return PurchaseOrder.objects.select_related(
+        "establishment",
+        "vendor",
+        "scheme",
+        "scheme__category",
+        "solution_version__solution",
+        "referencing",
+    ).prefetch_related(
+        Prefetch("reservations", queryset=Reservation.objects.order_by("created_at"))
+    )
+
+
+def order_list_for_user(user: User) -> QuerySet[PurchaseOrder]:
+    qs = order_queryset()
+    if user.has_role(*ORDER_READERS):
+        return qs
+    if user.role == Role.VENDOR and user.vendor_id:
+        return qs.filter(vendor_id=user.vendor_id)
+    if user.role == Role.ESTABLISHMENT and user.establishment_id:
+        # a draft is the vendor's until it is sent
+        return qs.filter(establishment_id=user.establishment_id).exclude(state="draft")
+    return qs.none()
+
+
+def order_get_for_user(user: User, order_id) -> PurchaseOrder:
+    return get_visible(order_list_for_user(user), order_id)
+
+
+def establishment_list_for_user(user: User) -> QuerySet[Establishment]:
+    qs = Establishment.objects.all()
+    if user.has_role(*ORDER_READERS, Role.VENDOR):
+        return qs
+    if user.role == Role.ESTABLISHMENT and user.establishment_id:
+        return qs.filter(pk=user.establishment_id)
+    return qs.none()
+
+
+def establishment_get_for_user(user: User, establishment_id) -> Establishment:
+    return get_visible(establishment_list_for_user(user), establishment_id)

@@ -1,0 +1,278 @@
+"""Eligibility for State payment, in set-based SQL (domain.md §5).
+
+One SELECT computes, for every order it covers, the reason codes that forbid an advance and a
+balance request (comma-separated; empty means eligible). The same SELECT serves the single-order
+check (`order_reasons`), the payment-request guards and the nightly batch (`INSERT … SELECT …
+ON CONFLICT DO UPDATE` per scheme and id range) — so they can never disagree. No order row is
+loaded into Python. Works on PostgreSQL and SQLite (the embedded default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.models import PurchaseOrder
+
+REASON_CODES = [
+    "ORDER_NOT_SIGNED",
+    "ORDER_SIGNED_AFTER_DEADLINE",
+    "ORDER_SIGNED_TOO_EARLY",
+    "SOLUTION_NOT_REFERENCED",
+    "REFERENCING_SUSPENDED",
+    "REFERENCING_REVOKED",
+    "ESTABLISHMENT_NOT_ELIGIBLE",
+    "AMOUNT_ABOVE_CAP",
+    "DUPLICATE_ORDER",
+    "INSTALLATION_NOT_ACCEPTED",
+    "INSTALLATION_AFTER_DEADLINE",
+    "OPEN_RESERVATIONS",
+    "ACCEPTANCE_REPORT_MISSING",
+    "VENDOR_NOT_ENROLLED",
+    "ADVANCE_NOT_PAID",
+    "ALREADY_REQUESTED",
+    "REQUEST_AFTER_DEADLINE",
+]
+REASON_LABELS = {
+    "ORDER_NOT_SIGNED": "Bon de commande non signé",
+    "ORDER_SIGNED_AFTER_DEADLINE": "Bon de commande signé après la date limite",
+    "ORDER_SIGNED_TOO_EARLY": "Signé trop tôt avant le dépôt complet du dossier (pré-référencement)",
+    "SOLUTION_NOT_REFERENCED": "Logiciel non référencé",
+    "REFERENCING_SUSPENDED": "Référencement suspendu",
+    "REFERENCING_REVOKED": "Référencement retiré",
+    "ESTABLISHMENT_NOT_ELIGIBLE": "Établissement hors de la base d'éligibilité",
+    "AMOUNT_ABOVE_CAP": "Montant supérieur au plafond",
+    "DUPLICATE_ORDER": "Autre bon de commande signé pour cet établissement et ce dispositif",
+    "INSTALLATION_NOT_ACCEPTED": "Installation non acceptée",
+    "INSTALLATION_AFTER_DEADLINE": "Installation acceptée après la date limite",
+    "OPEN_RESERVATIONS": "Réserves non levées",
+    "ACCEPTANCE_REPORT_MISSING": "Procès-verbal d'installation manquant",
+    "VENDOR_NOT_ENROLLED": "Éditeur non enrôlé auprès de l'ASP",
+    "ADVANCE_NOT_PAID": "Avance demandée mais non payée",
+    "ALREADY_REQUESTED": "Demande déjà déposée",
+    "REQUEST_AFTER_DEADLINE": "Demande après la date limite",
+}
+SIGNED_STATES = "('signed', 'installation_declared', 'reserved', 'installed', 'lapsed')"
+NOT_SIGNED_STATES = "('draft', 'sent', 'declined', 'cancelled', 'void')"
+LIVE_REQUESTS = "('submitted', 'approved', 'paid')"
+
+
+def _plus_days(column: str, days_column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} + make_interval(days => {days_column}))"
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '+' || {days_column} || ' days')"
+
+
+def _reason(condition: str, code: str) -> str:
+    return f"CASE WHEN {condition} THEN '{code},' ELSE '' END"
+
+
+def _reasons(conditions: list[tuple[str, str]]) -> str:
+    return "rtrim(" + " || ".join(_reason(cond, code) for code, cond in conditions) + ", ',')"
+
+
+def select_sql(where: str) -> str:
+    """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons) for orders matching
+    `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses."""
+    too_early_limit = _plus_days("o.signed_at", "s.pre_referencing_days")
+    common = [
+        ("ORDER_NOT_SIGNED", f"o.state IN {NOT_SIGNED_STATES}"),
+        ("ORDER_SIGNED_AFTER_DEADLINE", "o.signed_at > s.order_deadline"),
+        (
+            "ORDER_SIGNED_TOO_EARLY",
+            "o.pre_referencing_dossier_id IS NOT NULL AND ("
+            f"(d.complete_deposit_at IS NULL AND {too_early_limit} < %(now)s)"
+            f" OR d.complete_deposit_at > {too_early_limit})",
+        ),
+        ("SOLUTION_NOT_REFERENCED", "r.id IS NULL"),
+        ("REFERENCING_SUSPENDED", "r.state = 'suspended'"),
+        ("REFERENCING_REVOKED", "r.state = 'revoked'"),
+        ("ESTABLISHMENT_NOT_ELIGIBLE", "s.uses_eligible_base AND eb.id IS NULL"),
+        ("AMOUNT_ABOVE_CAP", "o.amount > COALESCE(eb.max_amount, s.price_cap)"),
+        (
+            "DUPLICATE_ORDER",
+            "EXISTS (SELECT 1 FROM orders_purchaseorder o2 WHERE o2.establishment_id = o.establishment_id"
+            f" AND o2.scheme_id = o.scheme_id AND o2.id <> o.id AND o2.state IN {SIGNED_STATES}"
+            " AND (o2.signed_at < o.signed_at OR (o2.signed_at = o.signed_at AND o2.id < o.id)))",
+        ),
+    ]
+    enrolled = [("VENDOR_NOT_ENROLLED", "v.enrolled_at IS NULL")]
+
+    def requested(kind: str, states: str = LIVE_REQUESTS) -> str:
+        return (
+            "EXISTS (SELECT 1 FROM payments_paymentrequest pr WHERE pr.order_id = o.id"
+            f" AND pr.kind = '{kind}' AND pr.state IN {states})"
+        )
+
+    advance = [
+        *common,
+        *enrolled,
+        ("ALREADY_REQUESTED", requested("advance")),
+        ("REQUEST_AFTER_DEADLINE", "%(now)s > s.order_deadline"),
+    ]
+    balance = [
+        *common,
+        ("INSTALLATION_NOT_ACCEPTED", "o.state <> 'installed'"),
+        ("INSTALLATION_AFTER_DEADLINE", "o.accepted_at > s.installation_deadline"),
+        (
+            "OPEN_RESERVATIONS",
+            "EXISTS (SELECT 1 FROM orders_reservation rs WHERE rs.order_id = o.id AND rs.lifted_at IS NULL)",
+        ),
+        ("ACCEPTANCE_REPORT_MISSING", "o.acceptance_report_id IS NULL"),
+        *enrolled,
+        ("ADVANCE_NOT_PAID", requested("advance", "('submitted', 'approved')")),
+        ("ALREADY_REQUESTED", requested("balance")),
+        ("REQUEST_AFTER_DEADLINE", "%(now)s > s.payment_deadline"),
+    ]
+    identifier = "CASE WHEN e.finess <> '' THEN e.finess ELSE e.rpps END"
+    return f"""
+        SELECT o.id AS order_id, o.scheme_id AS scheme_id,
+               {_reasons(advance)} AS advance_reasons,
+               {_reasons(balance)} AS balance_reasons
+        FROM orders_purchaseorder o
+        JOIN sons_scheme s ON s.id = o.scheme_id
+        JOIN orders_establishment e ON e.id = o.establishment_id
+        JOIN vendors_vendor v ON v.id = o.vendor_id
+        LEFT JOIN referencing_referencing r
+               ON r.scheme_id = o.scheme_id AND r.solution_version_id = o.solution_version_id
+        LEFT JOIN referencing_dossier d ON d.id = o.pre_referencing_dossier_id
+        LEFT JOIN sons_eligibleestablishment eb ON eb.scheme_id = o.scheme_id AND eb.establishment = {identifier}
+        WHERE {where}
+    """
+
+
+def _db(value):
+    return PurchaseOrder._meta.pk.get_db_prep_value(value, connection)
+
+
+def _now_param(now: dt.datetime):
+    return connection.ops.adapt_datetimefield_value(now)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    advance: list[str]
+    balance: list[str]
+
+    def for_kind(self, kind: str) -> list[str]:
+        return self.advance if kind == "advance" else self.balance
+
+
+def _split(value: str | None) -> list[str]:
+    return [code for code in (value or "").split(",") if code]
+
+
+def order_reasons(order_id, now: dt.datetime | None = None) -> Eligibility:
+    """The reasons of one order, now (the same SQL as the batch)."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            select_sql("o.id = %(order)s"), {"now": _now_param(now), "order": _db(order_id)}
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise PurchaseOrder.DoesNotExist(order_id)
+    return Eligibility(_split(row[2]), _split(row[3]))
+
+
+#: id ranges the batch walks through, one statement each, to report progress on large schemes
+CHUNK_BOUNDS = [f"{i:x}" for i in range(16)]
+
+
+def _range_where(index: int) -> tuple[str, dict]:
+    if connection.vendor == "postgresql":
+        low = f"{CHUNK_BOUNDS[index]}0000000-0000-0000-0000-000000000000"
+        high = (
+            f"{CHUNK_BOUNDS[index + 1]}0000000-0000-0000-0000-000000000000" if index < 15 else None
+        )
+        if high is None:
+            return "o.id >= %(low)s::uuid", {"low": low}
+        return "o.id >= %(low)s::uuid AND o.id < %(high)s::uuid", {"low": low, "high": high}
+    low = f"{CHUNK_BOUNDS[index]}".ljust(32, "0")
+    if index == 15:
+        return "o.id >= %(low)s", {"low": low}
+    return "o.id >= %(low)s AND o.id < %(high)s", {
+        "low": low,
+        "high": f"{CHUNK_BOUNDS[index + 1]}".ljust(32, "0"),
+    }
+
+
+@dataclass
+class BatchResult:
+    scheme: str
+    orders: int = 0
+    eligible_advance: int = 0
+    eligible_balance: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def run_scheme_batch(
+    scheme,
+    *,
+    now: dt.datetime | None = None,
+    triggered_by: str = "système",
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Compute and store the reasons of every order of `scheme`; idempotent."""
+    from payments.models import EligibilityResult, EligibilityRun
+
+    now = now or timezone.now()
+    started = timezone.now()
+    run = EligibilityRun.objects.create(
+        scheme=scheme, started_at=started, triggered_by=triggered_by
+    )
+    table = EligibilityResult._meta.db_table
+    for index in range(16):
+        where, params = _range_where(index)
+        sql = f"""
+            INSERT INTO {table} (order_id, scheme_id, advance_reasons, balance_reasons, checked_at)
+            SELECT order_id, scheme_id, advance_reasons, balance_reasons, %(checked)s FROM (
+                {select_sql("o.scheme_id = %(scheme)s AND " + where)}
+            ) computed
+            WHERE true
+            ON CONFLICT (order_id) DO UPDATE SET
+                scheme_id = excluded.scheme_id,
+                advance_reasons = excluded.advance_reasons,
+                balance_reasons = excluded.balance_reasons,
+                checked_at = excluded.checked_at
+        """
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    "now": _now_param(now),
+                    "checked": _now_param(now),
+                    "scheme": _db_scheme(scheme.pk),
+                    **params,
+                },
+            )
+        if progress:
+            progress(index + 1, 16)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*),
+                       COALESCE(SUM(CASE WHEN advance_reasons = '' THEN 1 ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN balance_reasons = '' THEN 1 ELSE 0 END), 0)
+                FROM {table} WHERE scheme_id = %s AND checked_at = %s""",
+            [_db_scheme(scheme.pk), _now_param(now)],
+        )
+        count, advance_ok, balance_ok = cursor.fetchone()
+    # results of orders that left the scheme (none today) would be stale: drop what this run did not see
+    EligibilityResult.objects.filter(scheme=scheme).exclude(checked_at=now).delete()
+    finished = timezone.now()
+    EligibilityRun.objects.filter(pk=run.pk).update(
+        finished_at=finished, orders=count, eligible_advance=advance_ok, eligible_balance=balance_ok
+    )
+    return BatchResult(
+        scheme.code, count, advance_ok, balance_ok, (finished - started).total_seconds()
+    )
+
+
+def _db_scheme(value):
+    from sons.models import Scheme
+
+    return Scheme._meta.pk.get_db_prep_value(value, connection)

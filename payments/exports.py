@@ -1,0 +1,85 @@
+"""Payment batch exports: CSV for the paying agency's checks, SEPA credit transfer (pain.001)
+generated with the `sepaxml` library."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.utils import timezone
+
+from payments.models import PaymentBatch, PaymentRequest
+
+CSV_FIELDS = [
+    "request",
+    "kind",
+    "amount",
+    "purchase_order",
+    "scheme",
+    "establishment",
+    "vendor",
+    "vendor_siren",
+    "iban",
+    "approved_at",
+]
+
+
+def _requests(batch: PaymentBatch):
+    return (
+        PaymentRequest.objects.filter(batch=batch)
+        .select_related("order__scheme", "order__establishment", "order__vendor")
+        .order_by("created_at", "id")
+    )
+
+
+def batch_csv(batch: PaymentBatch) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(CSV_FIELDS)
+    for request in _requests(batch):
+        order = request.order
+        writer.writerow(
+            [
+                request.pk,
+                request.kind,
+                f"{request.amount:.2f}",
+                order.pk,
+                order.scheme.code,
+                order.establishment.name,
+                order.vendor.name,
+                order.vendor.siren,
+                order.vendor.iban,
+                timezone.localtime(request.approved_at).isoformat() if request.approved_at else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def batch_sepa_xml(batch: PaymentBatch) -> bytes:
+    from sepaxml import SepaTransfer
+
+    transfer = SepaTransfer(
+        {
+            "name": settings.SEPA_DEBTOR_NAME,
+            "IBAN": settings.SEPA_DEBTOR_IBAN,
+            "BIC": settings.SEPA_DEBTOR_BIC,
+            "batch": True,
+            "currency": "EUR",
+        },
+        clean=True,
+    )
+    for request in _requests(batch):
+        order = request.order
+        transfer.add_payment(
+            {
+                "name": order.vendor.name,
+                "IBAN": order.vendor.iban,
+                "amount": int((request.amount * 100).to_integral_value()),
+                "execution_date": timezone.localdate(),
+                "description": f"SONS {order.scheme.code} {request.get_kind_display()} {str(request.pk)[:8]}",
+                "endtoend_id": str(request.pk).replace("-", "")[:35],
+            }
+        )
+    return transfer.export(validate=True)
