@@ -94,9 +94,12 @@ def select_sql(where: str) -> str:
         ("AMOUNT_ABOVE_CAP", "o.amount > COALESCE(eb.max_amount, s.price_cap)"),
         (
             "DUPLICATE_ORDER",
+            # another order of that establishment for that scheme is signed (or later) and came
+            # first: this one can never be funded (the database forbids two signed ones)
             "EXISTS (SELECT 1 FROM orders_purchaseorder o2 WHERE o2.establishment_id = o.establishment_id"
             f" AND o2.scheme_id = o.scheme_id AND o2.id <> o.id AND o2.state IN {SIGNED_STATES}"
-            " AND (o2.signed_at < o.signed_at OR (o2.signed_at = o.signed_at AND o2.id < o.id)))",
+            f" AND (o.state NOT IN {SIGNED_STATES} OR o2.signed_at < o.signed_at"
+            " OR (o2.signed_at = o.signed_at AND o2.id < o.id)))",
         ),
     ]
     enrolled = [("VENDOR_NOT_ENROLLED", "v.enrolled_at IS NULL")]
