@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 # Everything else here is what they are made of.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The interpreter's real path (a pyenv shim would make uv rebuild .venv on every run).
+PYTHON ?= $(shell python3.11 -c 'import sys; print(sys.executable)' 2>/dev/null || python3 -c 'import sys; print(sys.executable)')
 VENV := .venv
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv

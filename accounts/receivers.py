@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
@@ -5,8 +6,16 @@ from accounts.services import login_failure_record
 
 
 def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or the address our trusted proxies saw (the
+    TRUSTED_PROXY_COUNT-th from the right of X-Forwarded-For)."""
     if request is None:
         return None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [
+        a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+    ]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -168,3 +169,18 @@ class StrictSerializerMixin:
                     }
                 )
         return super().to_internal_value(data)
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant filter whose value is sent to the database in UTC (PostgreSQL refuses
+    offsets beyond ±15:59, which Python accepts)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except (OverflowError, ValueError) as exc:
+                raise serializers.ValidationError(
+                    {self.field_name: ["Instant hors limites."]}
+                ) from exc
+        return super().filter(qs, value)

@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import selectors, services
+from core.api import UTCIsoDateTimeFilter
 from core.models import AuditEntry, Notification
 from core.permissions import IsAnsAdmin
 from core.selectors import get_visible
@@ -14,8 +15,8 @@ from core.serializers import AuditEntrySerializer, NotificationSerializer
 
 class AuditEntryFilter(django_filters.FilterSet):
     actor = django_filters.UUIDFilter(field_name="actor_id")
-    at_after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    at_before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    at_after = UTCIsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    at_before = UTCIsoDateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEntry

@@ -34,6 +34,18 @@ def siret(n: int) -> str:
     return body + luhn_key(body)
 
 
+def programme_category(code: str) -> Category:
+    """A category of the programme; re-seeds sectors and categories when a transactional test
+    has flushed the data the migration put there."""
+    if not Category.objects.filter(code=code).exists():
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("sons.migrations.0002_sectors_and_categories").forwards(apps, None)
+    return Category.objects.get(code=code)
+
+
 class WaveFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Wave
@@ -48,7 +60,7 @@ class SchemeFactory(factory.django.DjangoModelFactory):
         model = Scheme
 
     wave = factory.SubFactory(WaveFactory)
-    category = factory.LazyFunction(lambda: Category.objects.get(code="DPI"))
+    category = factory.LazyFunction(lambda: programme_category("DPI"))
     sector = factory.LazyAttribute(lambda s: s.category.sector)
     code = factory.Sequence(lambda n: f"HOP-DPI-T{n}")
     name = factory.LazyAttribute(lambda s: f"Dispositif {s.code}")

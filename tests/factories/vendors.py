@@ -2,8 +2,8 @@ import factory
 
 from accounts.models import Role
 from core.identifiers import luhn_key
-from sons.models import Category
 from tests.factories.accounts import UserFactory
+from tests.factories.sons import programme_category
 from vendors.models import Solution, SolutionVersion, Vendor
 
 VALID_IBAN = "FR7630006000011234567890189"
@@ -38,7 +38,7 @@ class SolutionFactory(factory.django.DjangoModelFactory):
 
     vendor = factory.SubFactory(VendorFactory)
     name = factory.Sequence(lambda n: f"Logiciel {n}")
-    category = factory.LazyFunction(lambda: Category.objects.get(code="DPI"))
+    category = factory.LazyFunction(lambda: programme_category("DPI"))
 
 
 class SolutionVersionFactory(factory.django.DjangoModelFactory):

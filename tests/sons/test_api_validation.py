@@ -243,11 +243,19 @@ def test_requirement_writes_to_a_published_version_are_409(admin_client, scheme)
         f"{S}/requirements/?version=0",
         f"{S}/requirements/?version=-1",
         f"{S}/requirements/?version=99999999999999",
-        f"{S}/requirements/?version=%00",
     ],
 )
 def test_bad_version_parameter_is_400(admin_client, scheme, url):
     assert_error(admin_client.get(url), 400, "invalid", "version")
+
+
+def test_nul_bytes_in_query_parameters_are_400_before_any_query(admin_client, scheme):
+    assert_error(
+        admin_client.get(f"{S}/requirements/?version=%00"),
+        400,
+        "null_characters_not_allowed",
+        "version",
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from core import identifiers
 from core.audit import audit_verify
 from core.models import AuditEntry
-from vendors.management.commands import load_demo
+from vendors.management.commands import load_demo_vendors as load_demo
 from vendors.models import Solution, SolutionVersion, Vendor
 
 HAS_LOAD_PROGRAMME = "load_programme" in get_commands()
@@ -40,7 +40,7 @@ def programme_calls(monkeypatch):
 
 def _run() -> str:
     out = StringIO()
-    call_command("load_demo", stdout=out, stderr=StringIO())
+    call_command("load_demo_vendors", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
@@ -162,7 +162,7 @@ def test_missing_load_programme_is_a_warning_not_a_failure(db, monkeypatch):
     monkeypatch.setattr(load_demo, "call_command", unknown)
     monkeypatch.setattr(load_demo, "get_commands", dict)
     err = StringIO()
-    call_command("load_demo", stdout=StringIO(), stderr=err)
+    call_command("load_demo_vendors", stdout=StringIO(), stderr=err)
     assert "load_programme" in err.getvalue()
     assert Vendor.objects.count() == len(load_demo.DEMO_VENDORS)
 
@@ -174,7 +174,7 @@ def test_a_failing_load_programme_stops_the_demo(db, monkeypatch):
     monkeypatch.setattr(load_demo, "call_command", failing)
     monkeypatch.setattr(load_demo, "get_commands", lambda: {"load_programme": "sons"})
     with pytest.raises(CommandError, match="programme invalide"):
-        call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+        call_command("load_demo_vendors", stdout=StringIO(), stderr=StringIO())
     assert not Vendor.objects.exists()
 
 

@@ -1,4 +1,4 @@
-"""`python manage.py load_demo` — the demo data `make run` loads on every start.
+"""`python manage.py load_demo_vendors` — the vendors and accounts part of `load_demo`.
 
 Idempotent: it creates what is missing and never changes what exists (a demo account whose
 password was changed keeps it). Order: the programme (`load_programme`: waves, schemes,
