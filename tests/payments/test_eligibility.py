@@ -254,7 +254,7 @@ def test_batch_stores_the_same_reasons_and_is_idempotent(ow):
 
 def test_check_eligibility_command_reports_progress(ow, capsys):
     order_in(ow, "installed")
-    call_command("check_eligibility", "--scheme", ow.scheme.code)
+    call_command("check_eligibility", "--scheme", ow.scheme.code, verbosity=2)
     out = capsys.readouterr().out
     assert "16/16" in out
     assert f"{ow.scheme.code} : 1 commande(s)" in out

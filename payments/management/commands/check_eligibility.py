@@ -16,11 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, schemes, **options):
         started = time.monotonic()
+        verbosity = options["verbosity"]
 
         def progress(code, done, total):
-            self.stdout.write(
-                f"{code} : {done}/{total} tranches", ending="\r" if done < total else "\n"
-            )
+            if verbosity > 1:
+                self.stdout.write(f"{code} : {done}/{total} tranches")
 
         try:
             results = eligibility_check_schemes(
@@ -28,9 +28,10 @@ class Command(BaseCommand):
             )
         except ApplicationError as exc:
             raise CommandError(exc.errors[0].detail) from exc
-        for r in results:
+        for r in results if verbosity else []:
             self.stdout.write(
                 f"{r.scheme} : {r.orders} commande(s), avance éligible {r.eligible_advance}, "
                 f"solde éligible {r.eligible_balance} ({r.seconds:.2f} s)"
             )
-        self.stdout.write(self.style.SUCCESS(f"Terminé en {time.monotonic() - started:.2f} s."))
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(f"Terminé en {time.monotonic() - started:.2f} s."))
