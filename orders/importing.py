@@ -66,14 +66,28 @@ def _clean_row(row: dict) -> tuple[dict | None, list[tuple[str, str]]]:
     return (None if problems else data), problems
 
 
-def _read(content: bytes) -> Iterable[tuple[int, dict]]:
+def _read(content: bytes) -> Iterable[tuple[int, dict | None, str]]:
+    """(line, row, "") for each record, or (line, None, why) for a record the CSV reader refused
+    (a field over the size limit, a broken quote): reading goes on with the next line."""
     text = content.decode("utf-8-sig")
     sample = text[:2048]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    reader.fieldnames = [(f or "").strip().lower() for f in (reader.fieldnames or [])]
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        yield reader.reader.line_num or 1, None, str(exc)
+        return
+    reader.fieldnames = [(f or "").strip().lower() for f in fieldnames]
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.reader.line_num, None, str(exc)
+            continue
+        yield reader.line_num, row, ""
 
 
 def import_establishments(
@@ -87,34 +101,58 @@ def import_establishments(
             {"line": 1, "field": None, "detail": "Le fichier doit être encodé en UTF-8."}
         )
         return report
-    seen: set[str] = set()
+    seen_finess: set[str] = set()
+    seen_rpps: set[str] = set()
     good: list[tuple[int, dict]] = []
-    for line, row in rows:
+    for line, row, unreadable in rows:
+        if row is None:
+            report.errors.append(
+                {"line": line, "field": None, "detail": f"Ligne illisible : {unreadable}."}
+            )
+            continue
         data, problems = _clean_row(row)
         for attr, detail in problems:
             report.errors.append({"line": line, "field": attr, "detail": detail})
         if data is None:
             continue
-        key = data["finess"] or data["rpps"]
-        if key in seen:
+        if (data["finess"] and data["finess"] in seen_finess) or (
+            data["rpps"] and data["rpps"] in seen_rpps
+        ):
+            field_name = "finess" if data["finess"] in seen_finess else "rpps"
             report.errors.append(
-                {"line": line, "field": "finess", "detail": "Doublon dans le fichier."}
+                {"line": line, "field": field_name, "detail": "Doublon dans le fichier."}
             )
             continue
-        seen.add(key)
+        seen_finess.update({data["finess"]} - {""})
+        seen_rpps.update({data["rpps"]} - {""})
         good.append((line, data))
+    done = 0
     for start in range(0, len(good), CHUNK):
-        chunk = [data for _, data in good[start : start + CHUNK]]
+        chunk = good[start : start + CHUNK]
         with transaction.atomic():
-            finess = {d["finess"] for d in chunk if d["finess"]}
-            rpps = {d["rpps"] for d in chunk if d["rpps"] and not d["finess"]}
-            existing = {e.finess: e for e in Establishment.objects.filter(finess__in=finess)}
-            existing.update(
-                {e.rpps: e for e in Establishment.objects.filter(rpps__in=rpps, finess="")}
-            )
+            finess = {d["finess"] for _, d in chunk if d["finess"]}
+            rpps = {d["rpps"] for _, d in chunk if d["rpps"]}
+            by_finess = {e.finess: e for e in Establishment.objects.filter(finess__in=finess)}
+            by_rpps = {e.rpps: e for e in Establishment.objects.filter(rpps__in=rpps)}
             to_create, to_update = [], []
-            for data in chunk:
-                current = existing.get(data["finess"] or data["rpps"])
+            for line, data in chunk:
+                current = (
+                    by_finess.get(data["finess"]) if data["finess"] else by_rpps.get(data["rpps"])
+                )
+                owner = by_rpps.get(data["rpps"]) if data["rpps"] else None
+                if (owner is not None and owner != current) or (
+                    current is not None and not data["finess"] and current.finess
+                ):
+                    # an identifier already held by another establishment: report the line
+                    # rather than let the unique index abort the whole chunk
+                    report.errors.append(
+                        {
+                            "line": line,
+                            "field": "rpps",
+                            "detail": "Ce RPPS est déjà celui d'un autre établissement.",
+                        }
+                    )
+                    continue
                 if current is None:
                     to_create.append(Establishment(**data))
                 else:
@@ -127,8 +165,10 @@ def import_establishments(
             )
             report.created += len(to_create)
             report.updated += len(to_update)
+        done += len(to_create) + len(to_update)
         if progress:
-            progress(min(start + CHUNK, len(good)))
+            progress(done)
+    report.errors.sort(key=lambda e: e["line"])
     with transaction.atomic():
         audit_record(
             actor=actor,

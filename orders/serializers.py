@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
+from core import identifiers
 from core.api import StrictSerializerMixin
 from orders.models import Establishment, EstablishmentKind, OrderState, PurchaseOrder, Reservation
 from sons.models import Scheme
@@ -15,6 +16,17 @@ class EstablishmentSerializer(StrictSerializerMixin, serializers.ModelSerializer
         model = Establishment
         fields = ["id", "finess", "rpps", "name", "kind", "siret"]
         validators = []  # uniqueness and identifiers are checked by the service (model full_clean)
+
+    # the field validators check the identifiers; store them in their normal form too (a Corsican
+    # FINESS in upper case), so that uniqueness and the eligible base match whatever was typed
+    def validate_finess(self, value: str) -> str:
+        return identifiers.validate_finess(value) if value else value
+
+    def validate_rpps(self, value: str) -> str:
+        return identifiers.validate_rpps(value) if value else value
+
+    def validate_siret(self, value: str) -> str:
+        return identifiers.validate_siret(value) if value else value
 
 
 class ReservationSerializer(serializers.ModelSerializer):

@@ -92,9 +92,15 @@ def _audit(
 
 
 # --- establishments -------------------------------------------------------------------------------
+def _require_identifier(establishment: Establishment) -> None:
+    if not establishment.finess and not establishment.rpps:
+        raise InvalidInput("required", _("Indiquez un FINESS ou un RPPS."), "finess")
+
+
 @transaction.atomic(durable=True)
 def establishment_create(*, actor: User, **fields: Any) -> Establishment:
     establishment = Establishment(**fields)
+    _require_identifier(establishment)
     establishment.full_clean()
     establishment.save()
     audit_record(
@@ -114,6 +120,7 @@ def establishment_update(
     before = snapshot(establishment, ESTABLISHMENT_FIELDS)
     for name, value in fields.items():
         setattr(establishment, name, value)
+    _require_identifier(establishment)
     establishment.full_clean()
     establishment.save()
     changes = diff(before, snapshot(establishment, ESTABLISHMENT_FIELDS))
@@ -134,7 +141,9 @@ def purchase_order_create(
 ) -> PurchaseOrder:
     """A vendor drafts an order for one of its solution versions."""
     solution = solution_version.solution
-    if not (actor.role == Role.VENDOR and actor.vendor_id == solution.vendor_id):
+    if actor.role != Role.VENDOR or not actor.vendor_id:
+        raise NotAllowed(_("Seuls les éditeurs établissent des bons de commande."))
+    if actor.vendor_id != solution.vendor_id:
         raise InvalidInput(
             "does_not_exist", _("Version de logiciel introuvable."), "solution_version"
         )

@@ -31,6 +31,17 @@ def sweep_lapse_orders(now: dt.datetime | None = None) -> int:
         due = PurchaseOrder.objects.filter(
             state__in=LAPSABLE, scheme__installation_deadline__lt=now
         )
+        # a declaration whose tacit acceptance fell due on or before the deadline was accepted in
+        # time: leave it to the tacit-acceptance sweep, whichever of the two runs first
+        for scheme in Scheme.objects.filter(
+            tacit_acceptance_days__isnull=False, installation_deadline__lt=now
+        ):
+            due = due.exclude(
+                scheme=scheme,
+                state=OrderState.INSTALLATION_DECLARED,
+                declared_at__lte=scheme.installation_deadline
+                - dt.timedelta(days=scheme.tacit_acceptance_days),
+            )
         rows = list(due.values_list("id", "state"))
         if not rows:
             return 0

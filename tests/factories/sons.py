@@ -65,10 +65,11 @@ class SchemeFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"HOP-DPI-T{n}")
     name = factory.LazyAttribute(lambda s: f"Dispositif {s.code}")
     submission_opens = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2025, 1, 1)))
-    submission_closes = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2026, 12, 31)))
-    order_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2027, 3, 31)))
-    installation_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2027, 9, 30)))
-    payment_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2027, 12, 31)))
+    # far enough ahead that the suite keeps working as the real calendar moves on
+    submission_closes = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2035, 12, 31)))
+    order_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2036, 3, 31)))
+    installation_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2036, 9, 30)))
+    payment_deadline = factory.LazyFunction(lambda: end_of_day_paris(dt.date(2036, 12, 31)))
     price_cap = Decimal("25000.00")
     advance_rate = Decimal("0.30")
 

@@ -124,7 +124,7 @@ def test_submit_records_revision_audit_and_notifies_vendor_and_ans(
     ],
 )
 def test_submit_window_is_paris_time(db, instant, allowed):
-    world = make_world()
+    world = make_world(submission_closes=end_of_day_paris(dt.date(2026, 12, 31)))
     dossier = dossier_in(world, "draft")
     fill(world, dossier)
     client = _client(world.member)

@@ -82,7 +82,7 @@ def test_reminders_before_the_submission_window_closes_on_a_draft(db):
     assert sweep_dossier_reminders(closes - dt.timedelta(days=2)) == 0
     assert sweep_dossier_reminders(closes - dt.timedelta(hours=2)) == 1
     notification = Notification.objects.filter(event="reminder_submission_closes").first()
-    assert "31 décembre 2026" in notification.subject
+    assert "31 décembre 2035" in notification.subject
 
 
 def test_run_sweeps_command_runs_all_or_named_ones(db, capsys):
