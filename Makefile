@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lint format check-deploy demo ci
+.PHONY: run test install browser lint format check-deploy demo ci
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,8 +26,15 @@ demo: install
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium: installed here when we are root on Debian, else skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y -qq chromium >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } \
+	  || echo "chromium absent: browser tests will be skipped (apt-get install chromium)"
 
 lint: install
 	$(VENV)/bin/ruff check .
