@@ -10,7 +10,8 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.views import LoginView
 from core.views import AuditEntryViewSet, NotificationViewSet
-from core.web import HomeView, healthz
+from core.web import healthz
+from portal.views.home import home
 
 audit_router = SimpleRouter()
 audit_router.register("audit", AuditEntryViewSet, basename="audit")
@@ -30,13 +31,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="home"),
+    path("", home, name="home"),
     path("healthz/", healthz, name="healthz"),
     path("connexion/", LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("portal.urls")),
 ]
 
 handler404 = "core.api.handler404"

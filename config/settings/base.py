@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "referencing_app",
     "orders",
     "payments",
+    # the web portals (DSFR), last: they may use every app, none uses them
+    "widget_tweaks",
+    "dsfr",
+    "django_htmx",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -86,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -231,6 +238,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"sons.security": {"level": "INFO"}},
 }
+
+# --- Web portals (DSFR): mark optional fields, as the DSFR now advises ----------------------
+DSFR_MARK_OPTIONAL_FIELDS = True
 
 # --- Programme safety defaults -------------------------------------------------------------------
 # The officer who approved a payment request cannot also mark it paid (domain.md §3).

@@ -137,7 +137,7 @@ def test_scheme_deadlines_may_be_equal(make_user):
 def test_scheme_update_audits_the_changed_fields(make_user):
     admin = make_user(Role.ANS_ADMIN)
     scheme = SchemeFactory()
-    new_deadline = end_of_day_paris(dt.date(2027, 10, 29))
+    new_deadline = end_of_day_paris(dt.date(2036, 10, 29))
     services.scheme_update(
         actor=admin, scheme=scheme, installation_deadline=new_deadline, advance_rate=Decimal("0.4")
     )
