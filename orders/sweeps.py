@@ -11,14 +11,13 @@ from django.utils import timezone
 from accounts.models import User
 from core.audit import ObjectRef, audit_record_many
 from core.locks import job_lock
-from core.models import SentReminder
 from core.notifications import notify
+from core.reminders import due_soon, remind
 from core.sweeps import register
 from orders.models import OrderState, PurchaseOrder
 from sons.models import Scheme
 
 LAPSABLE = [OrderState.SIGNED, OrderState.INSTALLATION_DECLARED, OrderState.RESERVED]
-REMINDER_OFFSETS = (7, 1)
 
 
 @register("order_lapse")
@@ -120,28 +119,10 @@ def sweep_tacit_acceptance(now: dt.datetime | None = None) -> int:
 
 
 def _remind(now, queryset, deadline_field: str, event: str, kind: str, recipients_of) -> int:
-    sent = 0
-    horizon = now + dt.timedelta(days=max(REMINDER_OFFSETS))
-    candidates = list(
-        queryset.filter(**{f"{deadline_field}__gt": now, f"{deadline_field}__lte": horizon})
-        .annotate(due=F(deadline_field))
-        .select_related("scheme", "establishment", "vendor")
+    candidates = due_soon(queryset, deadline_field, now).select_related(
+        "scheme", "establishment", "vendor"
     )
-    for order in candidates:
-        offset = next(
-            d for d in sorted(REMINDER_OFFSETS) if order.due - now <= dt.timedelta(days=d)
-        )
-        key = f"{kind}:{order.pk}:{order.due.isoformat()}:{offset}"
-        if not SentReminder.objects.get_or_create(key=key)[1]:
-            continue
-        notify(
-            recipients=recipients_of(order),
-            event=event,
-            obj=order,
-            context={"due_at": order.due, "days": offset},
-        )
-        sent += 1
-    return sent
+    return remind(now=now, objects=candidates, kind=kind, event=event, recipients_of=recipients_of)
 
 
 @register("order_reminders")

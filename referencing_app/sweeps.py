@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from core.audit import ObjectRef, audit_record_many
 from core.locks import job_lock
-from core.models import SentReminder
 from core.notifications import notify
+from core.reminders import due_soon, remind
 from core.sweeps import register
 from referencing_app.models import Dossier, DossierState, Referencing, ReferencingState
-
-REMINDER_OFFSETS = (7, 1)  # days before a due date
 
 
 def _members_by_vendor(vendor_ids) -> dict:
@@ -104,33 +101,18 @@ def sweep_expire_referencings(now: dt.datetime | None = None) -> int:
 
 
 def _remind(now: dt.datetime, queryset, due_field: str, event: str, kind: str) -> int:
-    """Remind vendors 7 and 1 day(s) before `due_field`; each (kind, object, due, offset) once."""
-    sent = 0
-    horizon = now + dt.timedelta(days=max(REMINDER_OFFSETS))
+    """Remind the vendor's members 7 and 1 day(s) before `due_field`."""
     candidates = list(
-        queryset.filter(**{f"{due_field}__gt": now, f"{due_field}__lte": horizon})
-        .annotate(due=F(due_field))
-        .select_related("scheme", "solution_version__solution")
+        due_soon(queryset, due_field, now).select_related("scheme", "solution_version__solution")
     )
     members = _members_by_vendor(d.vendor_id for d in candidates)
-    for dossier in candidates:
-        offset = next(
-            days
-            for days in sorted(REMINDER_OFFSETS)
-            if dossier.due - now <= dt.timedelta(days=days)
-        )
-        key = f"{kind}:{dossier.pk}:{dossier.due.isoformat()}:{offset}"
-        _reminder, created = SentReminder.objects.get_or_create(key=key)
-        if not created:
-            continue
-        notify(
-            recipients=members.get(dossier.vendor_id, []),
-            event=event,
-            obj=dossier,
-            context={"due_at": dossier.due, "days": offset},
-        )
-        sent += 1
-    return sent
+    return remind(
+        now=now,
+        objects=candidates,
+        kind=kind,
+        event=event,
+        recipients_of=lambda dossier: members.get(dossier.vendor_id, []),
+    )
 
 
 @register("dossier_reminders")
