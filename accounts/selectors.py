@@ -13,3 +13,16 @@ def user_get(user_id) -> User:
         return user_list().get(pk=user_id)
     except (User.DoesNotExist, ValueError) as exc:
         raise NotFound() from exc
+
+
+def vendor_members(vendor_id) -> list[User]:
+    """The active members of a vendor: who a vendor-side notification goes to."""
+    return list(User.objects.filter(vendor_id=vendor_id, is_active=True))
+
+
+def establishment_members(establishment_id) -> list[User]:
+    return list(User.objects.filter(establishment_id=establishment_id, is_active=True))
+
+
+def users_with_role(role: str) -> list[User]:
+    return list(User.objects.filter(role=role, is_active=True))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
+from accounts.selectors import establishment_members, vendor_members
 from core.audit import audit_record, diff, snapshot
 from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed
 from core.notifications import notify
@@ -53,14 +54,6 @@ def _lock(order: PurchaseOrder) -> PurchaseOrder:
         .select_related("scheme", "establishment", "vendor", "solution_version__solution")
         .get(pk=order.pk)
     )
-
-
-def _vendor_members(vendor_id) -> list[User]:
-    return list(User.objects.filter(vendor_id=vendor_id, is_active=True))
-
-
-def _establishment_members(establishment_id) -> list[User]:
-    return list(User.objects.filter(establishment_id=establishment_id, is_active=True))
 
 
 def _require_vendor(actor: User, order: PurchaseOrder) -> None:
@@ -185,7 +178,7 @@ def purchase_order_send(
     order.save()
     _audit(actor, "purchase_order.send", order, OrderState.DRAFT)
     notify(
-        recipients=[u for u in _establishment_members(order.establishment_id) if u.signatory],
+        recipients=[u for u in establishment_members(order.establishment_id) if u.signatory],
         event="order_sent",
         obj=order,
     )
@@ -308,7 +301,7 @@ def purchase_order_sign(
             "pre_referencing_dossier": [None, str(dossier.pk) if dossier else None],
         },
     )
-    notify(recipients=_vendor_members(order.vendor_id), event="order_signed", obj=order)
+    notify(recipients=vendor_members(order.vendor_id), event="order_signed", obj=order)
     return order
 
 
@@ -330,7 +323,7 @@ def purchase_order_decline(
     order.save()
     _audit(actor, "purchase_order.decline", order, OrderState.SENT, reason=reason)
     notify(
-        recipients=_vendor_members(order.vendor_id),
+        recipients=vendor_members(order.vendor_id),
         event="order_declined",
         obj=order,
         context={"reason": reason},
@@ -354,9 +347,9 @@ def purchase_order_cancel(
     order.save()
     _audit(actor, "purchase_order.cancel", order, from_state, reason=reason)
     others = (
-        _establishment_members(order.establishment_id)
+        establishment_members(order.establishment_id)
         if is_vendor
-        else _vendor_members(order.vendor_id)
+        else vendor_members(order.vendor_id)
     )
     notify(recipients=others, event="order_cancelled", obj=order, context={"reason": reason})
     return order
@@ -406,7 +399,7 @@ def purchase_order_declare_installation(
         },
     )
     notify(
-        recipients=[u for u in _establishment_members(order.establishment_id) if u.signatory],
+        recipients=[u for u in establishment_members(order.establishment_id) if u.signatory],
         event="order_installation_declared",
         obj=order,
     )
@@ -431,7 +424,7 @@ def purchase_order_confirm_installation(
     order.save()
     Reservation.objects.filter(order=order, lifted_at__isnull=True).update(lifted_at=at)
     _audit(actor, "purchase_order.confirm_installation", order, from_state)
-    notify(recipients=_vendor_members(order.vendor_id), event="order_installed", obj=order)
+    notify(recipients=vendor_members(order.vendor_id), event="order_installed", obj=order)
     return order
 
 
@@ -459,7 +452,7 @@ def purchase_order_reserve(
         changes={"reservations": [None, texts]},
     )
     notify(
-        recipients=_vendor_members(order.vendor_id),
+        recipients=vendor_members(order.vendor_id),
         event="order_reserved",
         obj=order,
         context={"reservations": texts},
@@ -487,7 +480,7 @@ def purchase_order_lift_reservations(
         changes={"lifted": [0, lifted]},
     )
     notify(
-        recipients=[u for u in _establishment_members(order.establishment_id) if u.signatory],
+        recipients=[u for u in establishment_members(order.establishment_id) if u.signatory],
         event="order_reservations_lifted",
         obj=order,
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
+from accounts.selectors import users_with_role, vendor_members
 from core.audit import audit_record
 from core.errors import ApplicationError, Conflict, ErrorItem, InvalidInput, NotAllowed
 from core.identifiers import validate_iban
@@ -45,14 +46,6 @@ def _now(at):
 def _require_officer(actor: User) -> None:
     if not actor.has_role(Role.PAYMENT_OFFICER):
         raise NotAllowed(_("Réservé aux agents payeurs (ASP)."))
-
-
-def _vendor_members(vendor_id) -> list[User]:
-    return list(User.objects.filter(vendor_id=vendor_id, is_active=True))
-
-
-def _officers() -> list[User]:
-    return list(User.objects.filter(role=Role.PAYMENT_OFFICER, is_active=True))
 
 
 def _reason_errors(codes: list[str]) -> list[ErrorItem]:
@@ -89,7 +82,7 @@ def vendor_enrol(*, actor: User, vendor: Vendor, at: dt.datetime | None = None) 
         obj=vendor,
         changes={"enrolled_at": [None, at.isoformat()]},
     )
-    notify(recipients=_vendor_members(vendor.pk), event="vendor_enrolled", obj=vendor)
+    notify(recipients=vendor_members(vendor.pk), event="vendor_enrolled", obj=vendor)
     return vendor
 
 
@@ -169,7 +162,11 @@ def payment_request_create(
         to_state=request.state,
         changes={"amount": [None, str(request.amount)], "order": [None, str(order.pk)]},
     )
-    notify(recipients=_officers(), event="payment_request_submitted", obj=request)
+    notify(
+        recipients=users_with_role(Role.PAYMENT_OFFICER),
+        event="payment_request_submitted",
+        obj=request,
+    )
     return request, True
 
 
@@ -214,7 +211,7 @@ def payment_request_approve(*, actor: User, request: PaymentRequest, at=None) ->
         to_state=request.state,
     )
     notify(
-        recipients=_vendor_members(request.order.vendor_id),
+        recipients=vendor_members(request.order.vendor_id),
         event="payment_request_approved",
         obj=request,
     )
@@ -243,7 +240,7 @@ def payment_request_reject(
         reason=reason,
     )
     notify(
-        recipients=_vendor_members(request.order.vendor_id),
+        recipients=vendor_members(request.order.vendor_id),
         event="payment_request_rejected",
         obj=request,
         context={"reason": reason},
@@ -277,7 +274,7 @@ def payment_request_mark_paid(
         changes={"payment_reference": [None, request.payment_reference]},
     )
     notify(
-        recipients=_vendor_members(request.order.vendor_id),
+        recipients=vendor_members(request.order.vendor_id),
         event="payment_request_paid",
         obj=request,
     )

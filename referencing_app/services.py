@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
+from accounts.selectors import users_with_role, vendor_members
 from core.audit import audit_record, diff, snapshot
 from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed, NotFound
 from core.files import check_upload
@@ -66,14 +67,6 @@ def _require_vendor_member(actor: User, dossier: Dossier) -> None:
 def _require_ans_admin(actor: User) -> None:
     if not actor.is_ans_admin:
         raise NotAllowed(_("Réservé aux administrateurs ANS."))
-
-
-def _vendor_members(vendor_id) -> list[User]:
-    return list(User.objects.filter(vendor_id=vendor_id, is_active=True))
-
-
-def _ans_admins() -> list[User]:
-    return list(User.objects.filter(role=Role.ANS_ADMIN, is_active=True))
 
 
 def _current_requirement_set(scheme: Scheme) -> RequirementSet | None:
@@ -379,7 +372,7 @@ def _complete_deposit_if_ready(dossier: Dossier, actor: User, at: dt.datetime) -
         changes={"complete": [False, True], "complete_deposit_at": [None, at.isoformat()]},
     )
     notify(
-        recipients=[dossier.reviewer] if dossier.reviewer else _ans_admins(),
+        recipients=[dossier.reviewer] if dossier.reviewer else users_with_role(Role.ANS_ADMIN),
         event="dossier_complete_deposit",
         obj=dossier,
     )
@@ -440,9 +433,9 @@ def dossier_submit(*, actor: User, dossier: Dossier, at: dt.datetime | None = No
             "complete": [None, dossier.complete],
         },
     )
-    notify(recipients=_vendor_members(dossier.vendor_id), event="dossier_submitted", obj=dossier)
+    notify(recipients=vendor_members(dossier.vendor_id), event="dossier_submitted", obj=dossier)
     notify(
-        recipients=[dossier.reviewer] if dossier.reviewer else _ans_admins(),
+        recipients=[dossier.reviewer] if dossier.reviewer else users_with_role(Role.ANS_ADMIN),
         event="dossier_to_instruct",
         obj=dossier,
     )
@@ -468,7 +461,7 @@ def dossier_withdraw(
         to_state=dossier.state,
         reason=reason,
     )
-    notify(recipients=_vendor_members(dossier.vendor_id), event="dossier_withdrawn", obj=dossier)
+    notify(recipients=vendor_members(dossier.vendor_id), event="dossier_withdrawn", obj=dossier)
     if dossier.reviewer:
         notify(recipients=[dossier.reviewer], event="dossier_withdrawn", obj=dossier)
     dossier_ended_hooks(dossier, actor)
@@ -497,7 +490,7 @@ def dossier_assign(*, actor: User, dossier: Dossier, reviewer: User) -> Dossier:
         changes={"reviewer": [before, str(reviewer.pk)]},
     )
     notify(recipients=[reviewer], event="dossier_assigned", obj=dossier)
-    notify(recipients=_vendor_members(dossier.vendor_id), event="dossier_in_review", obj=dossier)
+    notify(recipients=vendor_members(dossier.vendor_id), event="dossier_in_review", obj=dossier)
     return dossier
 
 
@@ -614,7 +607,7 @@ def dossier_request_changes(
         changes={"requirements": [None, codes], "changes_due_at": [None, due_at.isoformat()]},
     )
     notify(
-        recipients=_vendor_members(dossier.vendor_id),
+        recipients=vendor_members(dossier.vendor_id),
         event="dossier_changes_requested",
         obj=dossier,
         context={"reason": reason, "codes": codes, "due_at": due_at},
@@ -684,7 +677,7 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
         changes={"reference": [None, referencing.reference]},
     )
     notify(
-        recipients=_vendor_members(dossier.vendor_id),
+        recipients=vendor_members(dossier.vendor_id),
         event="dossier_approved",
         obj=dossier,
         context={"referencing": referencing},
@@ -717,7 +710,7 @@ def dossier_reject(
         reason=reason,
     )
     notify(
-        recipients=_vendor_members(dossier.vendor_id),
+        recipients=vendor_members(dossier.vendor_id),
         event="dossier_rejected",
         obj=dossier,
         context={"reason": reason},
@@ -765,9 +758,9 @@ def comment_create(
     if internal:
         return comment
     if ans:
-        recipients = _vendor_members(dossier.vendor_id)
+        recipients = vendor_members(dossier.vendor_id)
     else:
-        recipients = [dossier.reviewer] if dossier.reviewer else _ans_admins()
+        recipients = [dossier.reviewer] if dossier.reviewer else users_with_role(Role.ANS_ADMIN)
     notify(
         recipients=[r for r in recipients if r and r.pk != actor.pk],
         event="dossier_comment",
@@ -802,7 +795,7 @@ def _referencing_transition(
         reason=reason,
     )
     notify(
-        recipients=_vendor_members(referencing.vendor_id),
+        recipients=vendor_members(referencing.vendor_id),
         event=f"referencing_{method}",
         obj=referencing,
         context={"reason": reason},
