@@ -184,3 +184,16 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
                     {self.field_name: ["Instant hors limites."]}
                 ) from exc
         return super().filter(qs, value)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP "CSV injection"): text
+    starting with = + - @ gets a leading apostrophe. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) or not isinstance(value, str):
+        return str(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value

@@ -9,6 +9,7 @@ import io
 from django.conf import settings
 from django.utils import timezone
 
+from core.api import csv_safe
 from payments.models import PaymentBatch, PaymentRequest
 
 CSV_FIELDS = [
@@ -42,16 +43,21 @@ def batch_csv(batch: PaymentBatch) -> str:
         order = request.order
         writer.writerow(
             [
-                request.pk,
-                request.kind,
-                f"{request.amount:.2f}",
-                order.pk,
-                order.scheme.code,
-                order.establishment.name,
-                order.vendor.name,
-                order.vendor.siren,
-                order.vendor.iban,
-                timezone.localtime(request.approved_at).isoformat() if request.approved_at else "",
+                csv_safe(v)
+                for v in [
+                    request.pk,
+                    request.kind,
+                    f"{request.amount:.2f}",
+                    order.pk,
+                    order.scheme.code,
+                    order.establishment.name,
+                    order.vendor.name,
+                    order.vendor.siren,
+                    order.vendor.iban,
+                    timezone.localtime(request.approved_at).isoformat()
+                    if request.approved_at
+                    else "",
+                ]
             ]
         )
     return out.getvalue()

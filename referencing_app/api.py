@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.models import User
-from core.api import Pagination
+from core.api import Pagination, csv_safe
 from core.errors import InvalidInput, NotFound
 from core.permissions import roles
 from referencing_app import selectors, services
@@ -529,7 +529,7 @@ class CatalogueViewSet(viewsets.GenericViewSet):
             serializer = CatalogueEntrySerializer()
             for entry in selectors.catalogue_entries(self.get_queryset(), stream=True):
                 data = serializer.to_representation(entry)
-                yield writer.writerow([data[f] if data[f] is not None else "" for f in fields])
+                yield writer.writerow([csv_safe(data[f]) for f in fields])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="catalogue-sons.csv"'

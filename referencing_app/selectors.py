@@ -240,7 +240,19 @@ def catalogue(
     return qs
 
 
-CATALOGUE_ENTRY_COLUMNS = ("id", "reference", "state", "valid_from", "valid_until")
+CATALOGUE_ENTRY_COLUMNS = {  # key of the public row: where it comes from
+    "id": "id",
+    "reference": "reference",
+    "state": "state",
+    "valid_from": "valid_from",
+    "valid_until": "valid_until",
+    "vendor": "vendor_id",
+    "vendor_name": "vendor__name",
+    "vendor_siren": "vendor__siren",
+    "solution": "solution_version__solution__name",
+    "solution_version": "solution_version_id",
+    "version": "solution_version__number",
+}
 
 
 def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = False):
@@ -248,8 +260,6 @@ def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = Fal
     their order. Two queries whatever the number of rows: the referencings with their version,
     solution and vendor (four tables: planning an eight-table join cost more than running it),
     and the schemes with their codes. `stream` reads the rows in chunks (exports)."""
-    from django.db.models import F
-
     from sons.models import Scheme
 
     schemes = {
@@ -258,18 +268,9 @@ def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = Fal
             "id", "code", "category__code", "sector__code", "wave__code"
         )
     }
-    rows = referencings.values(
-        *CATALOGUE_ENTRY_COLUMNS,
-        "scheme_id",
-        "vendor_id",
-        "solution_version_id",
-        vendor_name=F("vendor__name"),
-        vendor_siren=F("vendor__siren"),
-        solution=F("solution_version__solution__name"),
-        version=F("solution_version__number"),
-    )
-    for row in rows.iterator(chunk_size=2000) if stream else rows:
-        row.update(schemes[row.pop("scheme_id")])
-        row["vendor"] = row.pop("vendor_id")
-        row["solution_version"] = row.pop("solution_version_id")
+    keys = tuple(CATALOGUE_ENTRY_COLUMNS)
+    rows = referencings.values_list(*CATALOGUE_ENTRY_COLUMNS.values(), "scheme_id")
+    for *values, scheme_id in rows.iterator(chunk_size=2000) if stream else rows:
+        row = dict(zip(keys, values, strict=True))
+        row.update(schemes[scheme_id])
         yield row

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from core.api import csv_safe
 from payments import selectors as payment_selectors
 from portal import charts, forms
 from portal.access import attempt, role_required
@@ -263,7 +264,7 @@ def deployment_csv(request):
     writer = csv.writer(out, delimiter=";")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow(["" if row.get(f) is None else row.get(f) for f in fields])
+        writer.writerow([csv_safe(row.get(f)) for f in fields])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     suffix = f"-{group}" if group in ("category", "sector") else ""
     response["Content-Disposition"] = f'attachment; filename="deploiement-sons{suffix}.csv"'

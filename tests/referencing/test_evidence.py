@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.views.static import serve
@@ -60,8 +61,12 @@ def _post(client, content: bytes | None = None, name: str = "preuve.pdf", **extr
     return client.post(URL, data, format="multipart")
 
 
+_ISOLATED: dict[str, Path] = {}
+
+
 def _private_root() -> Path:
-    return Path(settings.STORAGES["private"]["OPTIONS"]["location"])
+    """This test's private storage directory (see the `private_storage` fixture)."""
+    return _ISOLATED["root"]
 
 
 def _tree() -> list[str]:
@@ -85,6 +90,26 @@ def _assert_error(response, status: int, code: str, attr: str | None = "file") -
     assert error["code"] == code
     assert error["detail"]
     assert error["attr"] == attr
+
+
+@pytest.fixture(autouse=True)
+def private_storage(tmp_path, monkeypatch):
+    """The configured private storage, moved to a directory of this test's own: the configured
+    one is shared by every test process running at the same time, so "nothing was stored" could
+    not be checked on it reliably. Same class and options, only the location differs."""
+    field = Evidence._meta.get_field("file")
+    configured = field.storage
+    assert isinstance(configured, FileSystemStorage)
+    assert Path(configured.location) == Path(settings.STORAGES["private"]["OPTIONS"]["location"])
+    root = tmp_path / "private"
+    root.mkdir()
+    monkeypatch.setattr(
+        field,
+        "storage",
+        FileSystemStorage(location=root, base_url=configured.base_url),
+    )
+    monkeypatch.setitem(_ISOLATED, "root", root)
+    return root
 
 
 @pytest.fixture
@@ -509,7 +534,7 @@ def _is_under(path: Path, root: str | os.PathLike | None) -> bool:
 
 
 def test_private_storage_is_outside_public_directories():
-    private = _private_root()
+    private = Path(settings.STORAGES["private"]["OPTIONS"]["location"])
     public_roots = [settings.MEDIA_ROOT, settings.STATIC_ROOT, *settings.STATICFILES_DIRS]
     for root in public_roots:
         assert not _is_under(private, root), root
