@@ -79,6 +79,7 @@ class Command(BaseCommand):
         call_command("load_demo_vendors", stdout=self.stdout, verbosity=options["verbosity"])
         if Dossier.objects.exists():
             self.stdout.write("Démo : dossiers, commandes et paiements déjà chargés.")
+            self._print_story_accounts()
             return
         self.users = {u.username: u for u in User.objects.all()}
         self._members()
@@ -88,6 +89,19 @@ class Command(BaseCommand):
         self._orders(establishments)
         call_command("check_eligibility", stdout=self.stdout, verbosity=0)
         self.stdout.write(self.style.SUCCESS("Démo : histoire de la vague 2 chargée."))
+        self._print_story_accounts()
+
+    def _print_story_accounts(self) -> None:
+        self.stdout.write(f"Autres comptes de la démo (mot de passe {DEMO_PASSWORD}) :")
+        for username, what in [
+            *((u, f"éditeur, signataire — {v}") for u, v in EXTRA_MEMBERS),
+            ("pharmacie", "établissement, signataire — Pharmacie des Chartrons"),
+            ("cabinet.martin", "établissement, signataire — cabinet du Dr Claire Martin"),
+        ]:
+            self.stdout.write(f"  {username:<22} {what}")
+        self.stdout.write(
+            "Service : http://127.0.0.1:8000/  ·  API : http://127.0.0.1:8000/api/v1/docs/"
+        )
 
     # --- people and establishments ------------------------------------------------------------
     def _members(self) -> None:
