@@ -6,8 +6,6 @@ orange with at least 3:1 contrast against white, and segments are separated by w
 
 from __future__ import annotations
 
-import math
-
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -114,14 +112,16 @@ def stacked_bars(rows: list[dict], uid: str = "chart-split") -> SafeString:
     return _svg(width, height, "Installations avec et sans demande de solde", desc, body, uid)
 
 
-def _nice_ceiling(value: int) -> int:
-    if value <= 5:
-        return 5
-    magnitude = 10 ** int(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return value
+def _count_step(peak: int, ticks: int = 4) -> int:
+    """A whole, round step (1, 2, 5, 10, 20, 25, 50, …) such that `ticks` steps reach `peak`:
+    the axis of a count shows whole numbers only."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 2.5, 5):
+            value = step * magnitude
+            if value == int(value) and value * ticks >= peak:
+                return int(value)
+        magnitude *= 10
 
 
 MONTHS = [
@@ -150,15 +150,16 @@ def monthly_columns(months: list[dict], uid: str = "chart-time") -> SafeString:
     col_w = 44 if len(months) <= 18 else max(900 // max(len(months), 1), 8)
     width = left + col_w * max(len(months), 1) + 20
     height = top + plot_h + bottom
-    peak = _nice_ceiling(max([m["count"] for m in months] + [1]))
+    step = _count_step(max([m["count"] for m in months] + [1]))
+    peak = step * 4
     body = []
     for i in range(5):
-        value = peak * i / 4
         y = top + plot_h - plot_h * i / 4
+        tick = f"{step * i:,}".replace(",", "\u202f")  # 10 000, French grouping
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1" '
             f'stroke-dasharray="2 3"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12">'
-            f"{value:g}</text>"
+            f"{tick}</text>"
         )
     parts = []
     for i, month in enumerate(months):

@@ -323,7 +323,10 @@ class MarkPaidForm(PortalForm):
 
 
 class PaymentQueueFilterForm(PortalForm):
-    kind = forms.ChoiceField(label="Nature", choices=PaymentKind.choices, required=False)
+    # the queue shows the balance unless told otherwise: the unfiltered form says so
+    kind = forms.ChoiceField(
+        label="Nature", choices=PaymentKind.choices, required=False, initial=PaymentKind.BALANCE
+    )
     scheme = forms.ChoiceField(label="Dispositif", required=False)
     eligible = forms.ChoiceField(
         label="Éligibilité",

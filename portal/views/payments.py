@@ -81,7 +81,10 @@ def request_detail(request, pk):
             "paid_form": forms.MarkPaidForm(prefix="paid"),
             "breadcrumb": crumbs(
                 ("Demandes de paiement", reverse("portal:payment_requests")),
-                (str(payment_request), None),
+                (
+                    f"{payment_request.get_kind_display()} — {payment_request.order.establishment}",
+                    None,
+                ),
             ),
         },
     )

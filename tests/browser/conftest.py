@@ -72,3 +72,29 @@ def axe():
         ]
 
     return serious_violations
+
+
+@pytest.fixture
+def login_as(browser, live_server):
+    """`login_as(user)`: a `Person` at their own browser context, logged in through the login
+    form. Contexts are closed at the end of the test."""
+    from tests.browser.helpers import Person
+
+    people = []
+
+    def _login(user, **kwargs):
+        person = Person(browser, live_server.url, user, **kwargs)
+        people.append(person)
+        return person.login()
+
+    yield _login
+    for person in people:
+        person.close()
+
+
+@pytest.fixture
+def page_checks(screenshots, axe):
+    """Screenshot and axe check of each main page, asserted together at the end of the test."""
+    from tests.browser.helpers import PageChecks
+
+    return PageChecks(screenshots, axe)
