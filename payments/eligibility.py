@@ -70,81 +70,135 @@ def _reason(condition: str, code: str) -> str:
     return f"CASE WHEN {condition} THEN '{code},' ELSE '' END"
 
 
-def _reasons(conditions: list[tuple[str, str]]) -> str:
-    return "rtrim(" + " || ".join(_reason(cond, code) for code, cond in conditions) + ", ',')"
-
-
 def select_sql(where: str) -> str:
     """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons) for orders matching
-    `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses."""
+    `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses.
+
+    Shape (for speed; the reasons are the same): an inner query computes each condition once,
+    as a boolean column — the order's payment requests in one probe (a bit mask), the duplicate
+    probe only for orders not signed (a signed order cannot have a signed sibling: the partial
+    unique index `order_one_funded_per_establishment_and_scheme` forbids it) — and the outer
+    query spells the reasons of each kind from those columns. On PostgreSQL `OFFSET 0` keeps the
+    planner from folding the inner query back into the outer one (which would evaluate the
+    shared conditions once per kind again)."""
     too_early_limit = _plus_days("o.signed_at", "s.pre_referencing_days")
-    common = [
-        ("ORDER_NOT_SIGNED", f"o.state IN {NOT_SIGNED_STATES}"),
-        ("ORDER_SIGNED_AFTER_DEADLINE", "o.signed_at > s.order_deadline"),
-        (
-            "ORDER_SIGNED_TOO_EARLY",
+    conditions = {
+        "ORDER_NOT_SIGNED": f"o.state IN {NOT_SIGNED_STATES}",
+        "ORDER_SIGNED_AFTER_DEADLINE": "o.signed_at > s.order_deadline",
+        "ORDER_SIGNED_TOO_EARLY": (
             "o.pre_referencing_dossier_id IS NOT NULL AND ("
             f"(d.complete_deposit_at IS NULL AND {too_early_limit} < %(now)s)"
-            f" OR d.complete_deposit_at > {too_early_limit})",
+            f" OR d.complete_deposit_at > {too_early_limit})"
         ),
-        ("SOLUTION_NOT_REFERENCED", "r.id IS NULL"),
-        ("REFERENCING_SUSPENDED", "r.state = 'suspended'"),
-        ("REFERENCING_REVOKED", "r.state = 'revoked'"),
-        ("ESTABLISHMENT_NOT_ELIGIBLE", "s.uses_eligible_base AND eb.id IS NULL"),
-        ("AMOUNT_ABOVE_CAP", "o.amount > COALESCE(eb.max_amount, s.price_cap)"),
-        (
-            "DUPLICATE_ORDER",
-            # another order of that establishment for that scheme is signed (or later) and came
-            # first: this one can never be funded (the database forbids two signed ones)
-            "EXISTS (SELECT 1 FROM orders_purchaseorder o2 WHERE o2.establishment_id = o.establishment_id"
+        "SOLUTION_NOT_REFERENCED": "r.id IS NULL",
+        "REFERENCING_SUSPENDED": "r.state = 'suspended'",
+        "REFERENCING_REVOKED": "r.state = 'revoked'",
+        "ESTABLISHMENT_NOT_ELIGIBLE": "s.uses_eligible_base AND eb.id IS NULL",
+        "AMOUNT_ABOVE_CAP": "o.amount > COALESCE(eb.max_amount, s.price_cap)",
+        # another order of that establishment for that scheme is signed (or later) and came
+        # first: this one can never be funded (the database forbids two signed ones, so a
+        # signed order never has one and only the others are looked up)
+        "DUPLICATE_ORDER": (
+            f"CASE WHEN o.state IN {SIGNED_STATES} THEN {_FALSE} ELSE EXISTS ("
+            "SELECT 1 FROM orders_purchaseorder o2 WHERE o2.establishment_id = o.establishment_id"
             f" AND o2.scheme_id = o.scheme_id AND o2.id <> o.id AND o2.state IN {SIGNED_STATES}"
             f" AND (o.state NOT IN {SIGNED_STATES} OR o2.signed_at < o.signed_at"
-            " OR (o2.signed_at = o.signed_at AND o2.id < o.id)))",
+            " OR (o2.signed_at = o.signed_at AND o2.id < o.id))) END"
         ),
+        "INSTALLATION_NOT_ACCEPTED": "o.state <> 'installed'",
+        "INSTALLATION_AFTER_DEADLINE": "o.accepted_at > s.installation_deadline",
+        "OPEN_RESERVATIONS": (
+            "EXISTS (SELECT 1 FROM orders_reservation rs WHERE rs.order_id = o.id"
+            " AND rs.lifted_at IS NULL)"
+        ),
+        "ACCEPTANCE_REPORT_MISSING": "o.acceptance_report_id IS NULL",
+        "VENDOR_NOT_ENROLLED": "v.enrolled_at IS NULL",
+        # live requests of the order, one probe: 1 advance, 2 advance not paid yet, 4 balance
+        "ADVANCE_NOT_PAID": "(pr_flags & 2) <> 0",
+        "ALREADY_REQUESTED_ADVANCE": "(pr_flags & 1) <> 0",
+        "ALREADY_REQUESTED_BALANCE": "(pr_flags & 4) <> 0",
+        # (in the outer query: the inner one passes the scheme's deadlines through)
+        "REQUEST_AFTER_DEADLINE_ADVANCE": "%(now)s > order_deadline",
+        "REQUEST_AFTER_DEADLINE_BALANCE": "%(now)s > payment_deadline",
+    }
+    common = [
+        "ORDER_NOT_SIGNED",
+        "ORDER_SIGNED_AFTER_DEADLINE",
+        "ORDER_SIGNED_TOO_EARLY",
+        "SOLUTION_NOT_REFERENCED",
+        "REFERENCING_SUSPENDED",
+        "REFERENCING_REVOKED",
+        "ESTABLISHMENT_NOT_ELIGIBLE",
+        "AMOUNT_ABOVE_CAP",
+        "DUPLICATE_ORDER",
     ]
-    enrolled = [("VENDOR_NOT_ENROLLED", "v.enrolled_at IS NULL")]
-
-    def requested(kind: str, states: str = LIVE_REQUESTS) -> str:
-        return (
-            "EXISTS (SELECT 1 FROM payments_paymentrequest pr WHERE pr.order_id = o.id"
-            f" AND pr.kind = '{kind}' AND pr.state IN {states})"
-        )
-
     advance = [
         *common,
-        *enrolled,
-        ("ALREADY_REQUESTED", requested("advance")),
-        ("REQUEST_AFTER_DEADLINE", "%(now)s > s.order_deadline"),
+        "VENDOR_NOT_ENROLLED",
+        "ALREADY_REQUESTED_ADVANCE",
+        "REQUEST_AFTER_DEADLINE_ADVANCE",
     ]
     balance = [
         *common,
-        ("INSTALLATION_NOT_ACCEPTED", "o.state <> 'installed'"),
-        ("INSTALLATION_AFTER_DEADLINE", "o.accepted_at > s.installation_deadline"),
-        (
-            "OPEN_RESERVATIONS",
-            "EXISTS (SELECT 1 FROM orders_reservation rs WHERE rs.order_id = o.id AND rs.lifted_at IS NULL)",
-        ),
-        ("ACCEPTANCE_REPORT_MISSING", "o.acceptance_report_id IS NULL"),
-        *enrolled,
-        ("ADVANCE_NOT_PAID", requested("advance", "('submitted', 'approved')")),
-        ("ALREADY_REQUESTED", requested("balance")),
-        ("REQUEST_AFTER_DEADLINE", "%(now)s > s.payment_deadline"),
+        "INSTALLATION_NOT_ACCEPTED",
+        "INSTALLATION_AFTER_DEADLINE",
+        "OPEN_RESERVATIONS",
+        "ACCEPTANCE_REPORT_MISSING",
+        "VENDOR_NOT_ENROLLED",
+        "ADVANCE_NOT_PAID",
+        "ALREADY_REQUESTED_BALANCE",
+        "REQUEST_AFTER_DEADLINE_BALANCE",
     ]
-    identifier = "CASE WHEN e.finess <> '' THEN e.finess ELSE e.rpps END"
+    pr_flags = (
+        "(SELECT COALESCE(MAX(CASE WHEN pr.kind = 'advance' THEN 1 ELSE 0 END), 0)"
+        " + COALESCE(MAX(CASE WHEN pr.kind = 'advance' AND pr.state IN ('submitted', 'approved')"
+        " THEN 2 ELSE 0 END), 0)"
+        " + COALESCE(MAX(CASE WHEN pr.kind = 'balance' THEN 4 ELSE 0 END), 0)"
+        f" FROM payments_paymentrequest pr WHERE pr.order_id = o.id AND pr.state IN {LIVE_REQUESTS})"
+    )
+    flags = [key for key in conditions if not key.startswith(("ADVANCE_NOT", "ALREADY", "REQUEST"))]
+    columns = ",\n".join(f"({conditions[key]}) AS c_{key.lower()}" for key in flags)
+
+    def spelled(keys: list[str]) -> str:
+        """The comma-separated codes of the conditions that hold, in the order of `keys`."""
+        parts = []
+        for key in keys:
+            code = key.removesuffix("_ADVANCE").removesuffix("_BALANCE")
+            condition = conditions[key] if key not in flags else f"c_{key.lower()}"
+            parts.append(_reason(condition, code))
+        return "rtrim(" + " || ".join(parts) + ", ',')"
+
+    # the establishment is only needed for its identifier in the eligible base: looked up per
+    # order (an index probe) rather than joined (a hash of the whole table per statement)
+    identifier = (
+        "(SELECT CASE WHEN e.finess <> '' THEN e.finess ELSE e.rpps END"
+        " FROM orders_establishment e WHERE e.id = o.establishment_id)"
+    )
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
     return f"""
-        SELECT o.id AS order_id, o.scheme_id AS scheme_id,
-               {_reasons(advance)} AS advance_reasons,
-               {_reasons(balance)} AS balance_reasons
-        FROM orders_purchaseorder o
-        JOIN sons_scheme s ON s.id = o.scheme_id
-        JOIN orders_establishment e ON e.id = o.establishment_id
-        JOIN vendors_vendor v ON v.id = o.vendor_id
-        LEFT JOIN referencing_referencing r
-               ON r.scheme_id = o.scheme_id AND r.solution_version_id = o.solution_version_id
-        LEFT JOIN referencing_dossier d ON d.id = o.pre_referencing_dossier_id
-        LEFT JOIN sons_eligibleestablishment eb ON eb.scheme_id = o.scheme_id AND eb.establishment = {identifier}
-        WHERE {where}
+        SELECT order_id, scheme_id,
+               {spelled(advance)} AS advance_reasons,
+               {spelled(balance)} AS balance_reasons
+        FROM (
+            SELECT o.id AS order_id, o.scheme_id AS scheme_id,
+                   s.order_deadline, s.payment_deadline,
+                   {columns},
+                   {pr_flags} AS pr_flags
+            FROM orders_purchaseorder o
+            JOIN sons_scheme s ON s.id = o.scheme_id
+            JOIN vendors_vendor v ON v.id = o.vendor_id
+            LEFT JOIN referencing_referencing r
+                   ON r.scheme_id = o.scheme_id AND r.solution_version_id = o.solution_version_id
+            LEFT JOIN referencing_dossier d ON d.id = o.pre_referencing_dossier_id
+            LEFT JOIN sons_eligibleestablishment eb
+                   ON eb.scheme_id = o.scheme_id AND eb.establishment = {identifier}
+            WHERE {where}
+            {fence}
+        ) f
     """
+
+
+_FALSE = "(1 = 0)"
 
 
 def _db(value):
@@ -180,6 +234,9 @@ def order_reasons(order_id, now: dt.datetime | None = None) -> Eligibility:
         raise PurchaseOrder.DoesNotExist(order_id)
     return Eligibility(_split(row[2]), _split(row[3]))
 
+
+#: a scheme with at least this many orders refreshes the results table's statistics after its run
+ANALYZE_AFTER_ROWS = 50_000
 
 #: id ranges the batch walks through, one statement each, to report progress on large schemes
 CHUNK_BOUNDS = [f"{i:x}" for i in range(16)]
@@ -244,6 +301,10 @@ def run_scheme_batch(
                 checked_at = excluded.checked_at
         """
         with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # short statements, run 16 times per scheme: compiling them (JIT) costs more
+                # than it saves
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(
                 sql,
                 {
@@ -266,6 +327,11 @@ def run_scheme_batch(
         count, advance_ok, balance_ok = cursor.fetchone()
     # results of orders that left the scheme (none today) would be stale: drop what this run did not see
     EligibilityResult.objects.filter(scheme=scheme).exclude(checked_at=now).delete()
+    if connection.vendor == "postgresql" and count >= ANALYZE_AFTER_ROWS:
+        # a big scheme rewrote much of the table: fresh planner statistics now, not when
+        # autovacuum comes by (the payment queue's plans depend on them)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
     finished = timezone.now()
     EligibilityRun.objects.filter(pk=run.pk).update(
         finished_at=finished, orders=count, eligible_advance=advance_ok, eligible_balance=balance_ok
