@@ -533,7 +533,7 @@ def test_unknown_filters_give_an_empty_list_not_an_error(api, catalogue_world):
 def test_open_data_csv_cells_cannot_run_as_formulas():
     from core.api import csv_safe
 
-    assert csv_safe("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csv_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert csv_safe("+33 1 23") == "'+33 1 23"
     assert csv_safe("@SUM(A1)") == "'@SUM(A1)"
     assert csv_safe("-2+3") == "'-2+3"
