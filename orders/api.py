@@ -87,7 +87,7 @@ class EstablishmentViewSet(
 
 class PurchaseOrderFilter(django_filters.FilterSet):
     scheme = django_filters.CharFilter(field_name="scheme__code")
-    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices, distinct=False)
     establishment = django_filters.UUIDFilter(field_name="establishment_id")
     vendor = django_filters.UUIDFilter(field_name="vendor_id")
 

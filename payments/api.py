@@ -39,7 +39,7 @@ def _validated(serializer_class, data) -> dict:
 
 class PaymentRequestFilter(django_filters.FilterSet):
     purchase_order = django_filters.UUIDFilter(field_name="order_id")
-    state = django_filters.MultipleChoiceFilter(choices=PaymentState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=PaymentState.choices, distinct=False)
     kind = django_filters.ChoiceFilter(choices=PaymentKind.choices)
 
     class Meta:

@@ -94,7 +94,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 # --- dossiers ------------------------------------------------------------------------------------
 class DossierFilter(django_filters.FilterSet):
     scheme = django_filters.CharFilter(field_name="scheme__code")
-    state = django_filters.MultipleChoiceFilter(choices=DossierState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=DossierState.choices, distinct=False)
 
     class Meta:
         model = Dossier
@@ -318,7 +318,7 @@ class DossierViewSet(
 class ReferencingFilter(django_filters.FilterSet):
     scheme = django_filters.CharFilter(field_name="scheme__code")
     vendor = django_filters.UUIDFilter(field_name="vendor_id")
-    state = django_filters.MultipleChoiceFilter(choices=ReferencingState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=ReferencingState.choices, distinct=False)
 
     class Meta:
         model = Referencing

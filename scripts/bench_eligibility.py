@@ -11,9 +11,9 @@
    first — only a database whose name contains "bench").
 3. Runs the batch as the product runs it, in a subprocess equivalent to a Celery worker (it
    executes the task `payments.tasks.check_eligibility` with `Task.apply()`, the body a worker
-   runs): first on an empty results table, then again (the nightly case: every row rewritten),
-   `--repeat` times each. For each run: the task's time and the subprocess's peak RSS (its
-   `wait4` rusage).
+   runs): first on an empty results table (it empties it: TRUNCATE), then again (the nightly
+   case: every row rewritten), `--repeat` times each. For each run: the task's time and the
+   subprocess's peak RSS (its `wait4` rusage).
 4. Runs ONE hand-written SQL statement that computes the same reason codes for every order and
    counts them per code and kind (a plain SELECT with CASE/EXISTS, written independently of
    `payments.eligibility.select_sql`), and, for information, a set-based variant of it (LEFT

@@ -1,5 +1,5 @@
 """Storage and indexes for the eligibility batch on a national dataset
-(docs/benchmarks-national.md, "Eligibility batch").
+(docs/benchmarks.md, "Benchmarks at national scale").
 
 1. `payments_eligibilityresult` pages are left half empty (fillfactor 50). The batch
    (`payments.eligibility.run_scheme_batch`) rewrites every order's row each night: same keys,
