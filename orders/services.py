@@ -14,12 +14,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from accounts.selectors import establishment_members, vendor_members
 from core.audit import audit_record, diff, snapshot
 from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed
+from core.fsm import require_transition
 from core.notifications import notify
 from core.timeutils import paris_today
 from orders.models import SIGNED_OR_LATER, Establishment, OrderState, PurchaseOrder, Reservation
@@ -37,15 +37,6 @@ DOSSIER_IN_PROGRESS = (
 
 def _now(at: dt.datetime | None) -> dt.datetime:
     return at or timezone.now()
-
-
-def _check_transition(order: PurchaseOrder, method: str) -> None:
-    if not can_proceed(getattr(order, method)):
-        raise Conflict(
-            "TRANSITION_NOT_ALLOWED",
-            _("Action « %(a)s » impossible dans l'état « %(s)s ».")
-            % {"a": method.replace("_", "-"), "s": order.get_state_display()},
-        )
 
 
 def _lock(order: PurchaseOrder) -> PurchaseOrder:
@@ -173,7 +164,7 @@ def purchase_order_send(
     at = _now(at)
     order = _lock(order)
     _require_vendor(actor, order)
-    _check_transition(order, "send")
+    require_transition(order, "send")
     order.send(at=at)
     order.save()
     _audit(actor, "purchase_order.send", order, OrderState.DRAFT)
@@ -279,7 +270,7 @@ def purchase_order_sign(
     at = _now(at)
     order = _lock(order)
     _require_establishment(actor, order, signatory=True)
-    _check_transition(order, "sign")
+    require_transition(order, "sign")
     refusals, referencing, dossier = sign_refusals(order, at)
     if refusals:
         raise Conflict(errors=refusals)
@@ -317,7 +308,7 @@ def purchase_order_decline(
     at = _now(at)
     order = _lock(order)
     _require_establishment(actor, order, signatory=False)
-    _check_transition(order, "decline")
+    require_transition(order, "decline")
     _require_reason(reason)
     order.decline(at=at, reason=reason)
     order.save()
@@ -340,7 +331,7 @@ def purchase_order_cancel(
     is_vendor = actor.role == Role.VENDOR and actor.vendor_id == order.vendor_id
     if not is_vendor:
         _require_establishment(actor, order, signatory=order.state == OrderState.SIGNED)
-    _check_transition(order, "cancel")
+    require_transition(order, "cancel")
     _require_reason(reason)
     from_state = order.state
     order.cancel(at=at, reason=reason)
@@ -368,7 +359,7 @@ def purchase_order_declare_installation(
     at = _now(at)
     order = _lock(order)
     _require_vendor(actor, order)
-    _check_transition(order, "declare_installation")
+    require_transition(order, "declare_installation")
     if version.solution_id != order.solution_version.solution_id:
         raise InvalidInput(
             "invalid",
@@ -413,7 +404,7 @@ def purchase_order_confirm_installation(
     at = _now(at)
     order = _lock(order)
     _require_establishment(actor, order, signatory=True)
-    _check_transition(order, "confirm_installation")
+    require_transition(order, "confirm_installation")
     if at > order.scheme.installation_deadline:
         raise Conflict(
             "INSTALLATION_AFTER_DEADLINE",
@@ -435,7 +426,7 @@ def purchase_order_reserve(
     at = _now(at)
     order = _lock(order)
     _require_establishment(actor, order, signatory=True)
-    _check_transition(order, "reserve")
+    require_transition(order, "reserve")
     texts = [t.strip() for t in reservations if t and t.strip()]
     if not texts:
         raise InvalidInput("required", _("Indiquez au moins une réserve."), "reservations")
@@ -467,7 +458,7 @@ def purchase_order_lift_reservations(
     at = _now(at)
     order = _lock(order)
     _require_vendor(actor, order)
-    _check_transition(order, "lift_reservations")
+    require_transition(order, "lift_reservations")
     order.lift_reservations()
     order.declared_at = at  # the tacit-acceptance delay starts again
     order.save()

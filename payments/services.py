@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role, vendor_members
 from core.audit import audit_record
 from core.errors import ApplicationError, Conflict, ErrorItem, InvalidInput, NotAllowed
+from core.fsm import require_transition
 from core.identifiers import validate_iban
 from core.notifications import notify
 from orders.models import PurchaseOrder
@@ -178,21 +178,13 @@ def _lock_request(request: PaymentRequest) -> PaymentRequest:
     )
 
 
-def _check(request: PaymentRequest, method: str) -> None:
-    if not can_proceed(getattr(request, method)):
-        raise Conflict(
-            "TRANSITION_NOT_ALLOWED",
-            _("Action impossible dans l'état « %(s)s ».") % {"s": request.get_state_display()},
-        )
-
-
 @transaction.atomic(durable=True)
 def payment_request_approve(*, actor: User, request: PaymentRequest, at=None) -> PaymentRequest:
     """Approval re-checks eligibility (a referencing may have been revoked since)."""
     at = _now(at)
     _require_officer(actor)
     request = _lock_request(request)
-    _check(request, "approve")
+    require_transition(request, "approve")
     reasons = [
         code
         for code in eligibility.order_reasons(request.order_id, now=at).for_kind(request.kind)
@@ -225,7 +217,7 @@ def payment_request_reject(
     at = _now(at)
     _require_officer(actor)
     request = _lock_request(request)
-    _check(request, "reject")
+    require_transition(request, "reject")
     if not reason.strip():
         raise InvalidInput("required", _("Le motif est obligatoire."), "reason")
     codes = eligibility.order_reasons(request.order_id, now=at).for_kind(request.kind)
@@ -255,7 +247,7 @@ def payment_request_mark_paid(
     at = _now(at)
     _require_officer(actor)
     request = _lock_request(request)
-    _check(request, "mark_paid")
+    require_transition(request, "mark_paid")
     if settings.PAYMENT_FOUR_EYES and request.approved_by_id == actor.pk:
         raise NotAllowed(
             _("L'agent qui a validé la demande ne peut pas la payer (quatre yeux)."),

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role, vendor_members
 from core.audit import audit_record, diff, snapshot
 from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed, NotFound
 from core.files import check_upload
+from core.fsm import require_transition
 from core.notifications import notify
 from core.timeutils import end_of_day_paris, paris_today
 from referencing_app import hooks, rules, selectors
@@ -48,15 +48,6 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 
 def _lock(dossier: Dossier) -> Dossier:
     return selectors.dossier_queryset().select_for_update(of=("self",)).get(pk=dossier.pk)
-
-
-def _check_transition(obj, method_name: str) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise Conflict(
-            "TRANSITION_NOT_ALLOWED",
-            _("Action « %(action)s » impossible dans l'état « %(state)s ».")
-            % {"action": method_name.replace("_", "-"), "state": obj.get_state_display()},
-        )
 
 
 def _require_vendor_member(actor: User, dossier: Dossier) -> None:
@@ -384,7 +375,7 @@ def dossier_submit(*, actor: User, dossier: Dossier, at: dt.datetime | None = No
     at = _now(at)
     dossier = _lock(dossier)
     _require_vendor_member(actor, dossier)
-    _check_transition(dossier, "submit")
+    require_transition(dossier, "submit")
     scheme = dossier.scheme
     refusals: list[ErrorItem] = []
     if dossier.state == DossierState.DRAFT:
@@ -449,7 +440,7 @@ def dossier_withdraw(
     at = _now(at)
     dossier = _lock(dossier)
     _require_vendor_member(actor, dossier)
-    _check_transition(dossier, "withdraw")
+    require_transition(dossier, "withdraw")
     from_state = dossier.state
     dossier.withdraw(at=at)
     dossier.save()
@@ -472,7 +463,7 @@ def dossier_withdraw(
 def dossier_assign(*, actor: User, dossier: Dossier, reviewer: User) -> Dossier:
     dossier = _lock(dossier)
     _require_ans_admin(actor)
-    _check_transition(dossier, "assign")
+    require_transition(dossier, "assign")
     if not reviewer.is_active or not reviewer.has_role(Role.REVIEWER, Role.ANS_ADMIN):
         raise InvalidInput(
             "invalid_reviewer", _("Cet utilisateur n'est pas instructeur ANS."), "reviewer"
@@ -554,7 +545,7 @@ def dossier_request_changes(
     dossier = _lock(dossier)
     if actor.role != Role.REVIEWER:
         raise NotAllowed(_("Seul l'instructeur assigné demande des corrections."))
-    _check_transition(dossier, "request_changes")
+    require_transition(dossier, "request_changes")
     if dossier.reviewer_id != actor.pk:
         raise NotAllowed(_("Seul l'instructeur assigné demande des corrections."))
     if not reason.strip():
@@ -643,7 +634,7 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
     at = _now(at)
     dossier = _lock(dossier)
     _require_ans_admin(actor)
-    _check_transition(dossier, "approve")
+    require_transition(dossier, "approve")
     _require_four_eyes(actor, dossier)
     refusals = [
         m.as_error()
@@ -695,7 +686,7 @@ def dossier_reject(
     at = _now(at)
     dossier = _lock(dossier)
     _require_ans_admin(actor)
-    _check_transition(dossier, "reject")
+    require_transition(dossier, "reject")
     _require_four_eyes(actor, dossier)
     if not reason.strip():
         raise InvalidInput("required", _("Un rejet doit être motivé."), "reason")
@@ -780,7 +771,7 @@ def _referencing_transition(
         .select_related("vendor", "scheme")
         .get(pk=referencing.pk)
     )
-    _check_transition(referencing, method)
+    require_transition(referencing, method)
     if reason_required and not reason.strip():
         raise InvalidInput("required", _("Le motif est obligatoire."), "reason")
     from_state = referencing.state
