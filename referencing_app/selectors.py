@@ -255,22 +255,50 @@ CATALOGUE_ENTRY_COLUMNS = {  # key of the public row: where it comes from
 }
 
 
-def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = False):
-    """The public rows (dicts, keyed like `CatalogueEntrySerializer`) of `referencings`, in
-    their order. Two queries whatever the number of rows: the referencings with their version,
-    solution and vendor (four tables: planning an eight-table join cost more than running it),
-    and the schemes with their codes. `stream` reads the rows in chunks (exports)."""
+_scheme_codes_cache: dict = {"expires": 0.0, "codes": {}}
+
+
+def _scheme_codes(needed: set) -> dict:
+    """{scheme id: its public codes}, from the per-process cache when it knows every id needed."""
+    import time
+
+    from django.conf import settings
+
     from sons.models import Scheme
 
-    schemes = {
-        pk: {"scheme": code, "category": category, "sector": sector, "wave": wave}
-        for pk, code, category, sector, wave in Scheme.objects.values_list(
-            "id", "code", "category__code", "sector__code", "wave__code"
-        )
-    }
+    cache = _scheme_codes_cache
+    if time.monotonic() >= cache["expires"] or not needed <= cache["codes"].keys():
+        cache["codes"] = {
+            pk: {"scheme": code, "category": category, "sector": sector, "wave": wave}
+            for pk, code, category, sector, wave in Scheme.objects.values_list(
+                "id", "code", "category__code", "sector__code", "wave__code"
+            )
+        }
+        cache["expires"] = time.monotonic() + settings.CATALOGUE_SCHEME_CODES_TTL
+    return cache["codes"]
+
+
+def forget_scheme_codes(**_kwargs) -> None:
+    """Receiver of the saves and deletions of schemes, categories, sectors and waves."""
+    _scheme_codes_cache["expires"] = 0.0
+
+
+def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = False):
+    """The public rows (dicts, keyed like `CatalogueEntrySerializer`) of `referencings`, in
+    their order. One query whatever the number of rows (the referencings with their version,
+    solution and vendor: four tables, planning an eight-table join cost more than running it),
+    plus one for the schemes' codes when this process has not read them in the last
+    `CATALOGUE_SCHEME_CODES_TTL` seconds (a save in this process forgets them at once). `stream` reads the rows in chunks (exports)."""
     keys = tuple(CATALOGUE_ENTRY_COLUMNS)
     rows = referencings.values_list(*CATALOGUE_ENTRY_COLUMNS.values(), "scheme_id")
+    if not stream:
+        rows = list(rows)
+        schemes = _scheme_codes({row[-1] for row in rows})
+    else:
+        schemes = _scheme_codes(set())
     for *values, scheme_id in rows.iterator(chunk_size=2000) if stream else rows:
+        if scheme_id not in schemes:  # a scheme created since (stream: in this process)
+            schemes = _scheme_codes({scheme_id})
         row = dict(zip(keys, values, strict=True))
         row.update(schemes[scheme_id])
         yield row

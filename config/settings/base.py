@@ -245,6 +245,9 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 # --- Programme safety defaults -------------------------------------------------------------------
 # The officer who approved a payment request cannot also mark it paid (domain.md §3).
 PAYMENT_FOUR_EYES = env.bool("PAYMENT_FOUR_EYES", default=True)
+# Seconds a process keeps the schemes' codes shown in the public catalogue (one statement less
+# per page); a renamed scheme code may show this late in other processes (docs/benchmarks.md).
+CATALOGUE_SCHEME_CODES_TTL = env.float("CATALOGUE_SCHEME_CODES_TTL", default=30.0)
 # Issuer of SEPA credit transfers in payment batch exports.
 SEPA_DEBTOR_NAME = env("SEPA_DEBTOR_NAME", default="Agence de services et de paiement")
 SEPA_DEBTOR_IBAN = env("SEPA_DEBTOR_IBAN", default="FR7630001007941234567890185")

@@ -16,4 +16,6 @@ MEDIA_ROOT = str(_TMP / "media")
 # The suite runs eagerly; tests marked `worker` talk to a real worker through the broker.
 CELERY_TASK_ALWAYS_EAGER = True
 WHITENOISE_AUTOREFRESH = True
+# Each test's rolled-back schemes must not linger in the catalogue's per-process cache.
+CATALOGUE_SCHEME_CODES_TTL = 0.0
 WHITENOISE_USE_FINDERS = True

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from referencing_app import services
+from referencing_app import selectors, services
 from referencing_app.models import Dossier, DossierState, Referencing, ReferencingState
 from referencing_app.serializers import CatalogueEntrySerializer
 from referencing_app.sweeps import sweep_expire_referencings
@@ -452,6 +452,27 @@ def test_list_query_count_does_not_grow_with_page_size(api, catalogue_world):
     assert one == hundred
     assert hundred <= 3  # page ids with the total, schemes, rows
     assert _queries(api, {"page_size": 100, "q": "crossway", "category": "DPI"}) == hundred
+
+
+def test_scheme_codes_are_kept_per_process_and_forgotten_when_a_scheme_changes(
+    api, catalogue_world, settings
+):
+    settings.CATALOGUE_SCHEME_CODES_TTL = 3600
+    _queries(api, {})  # fills the cache
+    assert _queries(api, {}) == 2  # page ids with the total, rows: the codes come from the cache
+
+    dpi = Referencing.objects.filter(state=ReferencingState.ACTIVE).first().scheme
+    dpi.code = "HOP-DPI-RENOMME"
+    dpi.save()  # the signal forgets the cached codes
+    codes = {row["scheme"] for row in api.get(URL, {"page_size": 100}).json()["results"]}
+    assert "HOP-DPI-RENOMME" in codes
+
+    known = dict(selectors._scheme_codes_cache)  # as another process would still hold them
+    new = scheme("LGC", "VA1")
+    referencing(new)
+    selectors._scheme_codes_cache.update(known)
+    response = api.get(URL, {"scheme": new.code})  # an id the cache does not know: read at once
+    assert [row["scheme"] for row in response.json()["results"]] == [new.code]
 
 
 @pytest.mark.parametrize("path", [CSV_URL, JSON_URL])
