@@ -18,4 +18,6 @@ class ReferencingConfig(AppConfig):
 
         for model in (Scheme, Category, Sector, Wave):
             post_save.connect(forget_scheme_codes, sender=model, dispatch_uid=f"catalogue-{model}")
-            post_delete.connect(forget_scheme_codes, sender=model, dispatch_uid=f"catalogue-{model}-")
+            post_delete.connect(
+                forget_scheme_codes, sender=model, dispatch_uid=f"catalogue-{model}-"
+            )
