@@ -71,7 +71,7 @@ def _reason(condition: str, code: str) -> str:
 
 
 def select_sql(where: str) -> str:
-    """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons) for orders matching
+    """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons, signed_at) for orders matching
     `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses.
 
     Shape (for speed; the reasons are the same): an inner query computes each condition once,
@@ -178,9 +178,10 @@ def select_sql(where: str) -> str:
     return f"""
         SELECT order_id, scheme_id,
                {spelled(advance)} AS advance_reasons,
-               {spelled(balance)} AS balance_reasons
+               {spelled(balance)} AS balance_reasons,
+               signed_at
         FROM (
-            SELECT o.id AS order_id, o.scheme_id AS scheme_id,
+            SELECT o.id AS order_id, o.scheme_id AS scheme_id, o.signed_at,
                    s.order_deadline, s.payment_deadline,
                    {columns},
                    {pr_flags} AS pr_flags
@@ -289,13 +290,16 @@ def run_scheme_batch(
     for index in range(16):
         where, params = _range_where(index)
         sql = f"""
-            INSERT INTO {table} (order_id, scheme_id, advance_reasons, balance_reasons, checked_at)
-            SELECT order_id, scheme_id, advance_reasons, balance_reasons, %(checked)s FROM (
+            INSERT INTO {table}
+                (order_id, scheme_id, signed_at, advance_reasons, balance_reasons, checked_at)
+            SELECT order_id, scheme_id, signed_at, advance_reasons, balance_reasons, %(checked)s
+            FROM (
                 {select_sql("o.scheme_id = %(scheme)s AND " + where)}
             ) computed
             WHERE true
             ON CONFLICT (order_id) DO UPDATE SET
                 scheme_id = excluded.scheme_id,
+                signed_at = excluded.signed_at,
                 advance_reasons = excluded.advance_reasons,
                 balance_reasons = excluded.balance_reasons,
                 checked_at = excluded.checked_at

@@ -142,12 +142,25 @@ class IdempotencyRecord(models.Model):
 
 
 class EligibilityResult(models.Model):
-    """The last batch check of one order: reason codes per kind (empty: eligible)."""
+    """The last batch check of one order: reason codes per kind (empty: eligible).
+
+    Derived data, rewritten by every run of the batch: no database foreign keys (decision 0010:
+    checking a million keys at the first fill cost more than computing the reasons); deleting
+    an order or a scheme through the ORM still deletes its result, and a run drops the results
+    of its scheme it did not write. `signed_at` is the order's, copied by the batch so that the
+    payment queue is read, in signing order, from this table's own indexes."""
 
     order = models.OneToOneField(
-        PurchaseOrder, primary_key=True, on_delete=models.CASCADE, related_name="eligibility"
+        PurchaseOrder,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="eligibility",
+        db_constraint=False,
     )
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+", db_index=True)
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
     advance_reasons = models.CharField(max_length=500, blank=True, default="")
     balance_reasons = models.CharField(max_length=500, blank=True, default="")
     checked_at = models.DateTimeField()
@@ -155,7 +168,11 @@ class EligibilityResult(models.Model):
     class Meta:
         verbose_name = _("résultat d'éligibilité")
         verbose_name_plural = _("résultats d'éligibilité")
+        # the payment queue (payments.selectors.payment_queue): a scheme's results in signing
+        # order; the eligible ones (reasons = '') and the distinct lists of reasons (few values
+        # per scheme: deduplicated, tiny indexes, cheap to fill)
         indexes = [
+            models.Index(fields=["scheme", "signed_at", "order"], name="eligibility_queue_idx"),
             models.Index(fields=["scheme", "balance_reasons"], name="eligibility_balance_idx"),
             models.Index(fields=["scheme", "advance_reasons"], name="eligibility_advance_idx"),
         ]

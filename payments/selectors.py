@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
@@ -35,23 +36,72 @@ def payment_queue(
     eligible: bool | None = None,
     reason: str = "",
 ) -> QuerySet[EligibilityResult]:
-    """Orders as of the last batch check: eligible ones, and the reasons of the others."""
+    """Orders as of the last batch check: eligible ones, and the reasons of the others; by
+    scheme, then in signing order. Every filter is served by an index of the results table
+    (models.EligibilityResult.Meta.indexes), also on a million orders (docs/benchmarks.md)."""
     field = "balance_reasons" if kind == PaymentKind.BALANCE else "advance_reasons"
     qs = EligibilityResult.objects.select_related(
         "order__establishment",
         "order__vendor",
         "order__scheme",
         "order__solution_version__solution",
-    ).order_by("order__signed_at", "order_id")
+    ).order_by("scheme_id", "signed_at", "order_id")
+    scheme_id = None
     if scheme:
-        qs = qs.filter(scheme__code=scheme)
+        scheme_id = Scheme.objects.filter(code=scheme).values_list("pk", flat=True).first()
+        if scheme_id is None:
+            return qs.none()
+        qs = qs.filter(scheme_id=scheme_id)
     if eligible is True:
         qs = qs.filter(**{field: ""})
     elif eligible is False:
         qs = qs.exclude(**{field: ""})
     if reason:
-        qs = qs.filter(**{f"{field}__contains": reason})
+        # the few distinct lists of reasons that name this code, then an index lookup of each
+        # (a LIKE '%CODE%' would read every result)
+        match = Q()
+        for scheme_pk, values in _reason_lists(field, reason, scheme_id).items():
+            match |= Q(scheme_id=scheme_pk, **{f"{field}__in": values})
+        if not match:
+            return qs.none()
+        qs = qs.filter(match)
     return qs
+
+
+def _reason_lists(field: str, code: str, scheme_id=None) -> dict:
+    """{scheme id: the distinct values of `field` that list `code`}. On PostgreSQL a loose
+    index scan of (scheme, reasons): one index probe per distinct pair, not a read of every row."""
+    table = connection.ops.quote_name(EligibilityResult._meta.db_table)
+    column = connection.ops.quote_name(field)
+    where, params = "", []
+    if scheme_id is not None:
+        where = "WHERE scheme_id = %s"
+        params = [Scheme._meta.pk.get_db_prep_value(scheme_id, connection)]
+    if connection.vendor == "postgresql":
+        after = "AND" if where else "WHERE"
+        sql = f"""
+            WITH RECURSIVE pairs (scheme_id, reasons) AS (
+                (SELECT scheme_id, {column} FROM {table} {where}
+                 ORDER BY scheme_id, {column} LIMIT 1)
+                UNION ALL
+                SELECT following.scheme_id, following.reasons FROM pairs, LATERAL (
+                    SELECT scheme_id, {column} AS reasons FROM {table} {where}
+                    {after} (scheme_id, {column}) > (pairs.scheme_id, pairs.reasons)
+                    ORDER BY scheme_id, {column} LIMIT 1
+                ) following
+            )
+            SELECT scheme_id, reasons FROM pairs"""  # noqa: S608 (names quoted, values bound)
+        params = params * 2
+    else:
+        sql = f"SELECT DISTINCT scheme_id, {column} FROM {table} {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pairs = cursor.fetchall()
+    lists: dict = {}
+    for scheme_pk, reasons in pairs:
+        if code in reasons.split(","):
+            lists.setdefault(scheme_pk, []).append(reasons)
+    return lists
 
 
 def deployment_rows() -> list[dict]:
