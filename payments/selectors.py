@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
 from core.selectors import get_visible
@@ -65,7 +69,31 @@ def payment_queue(
         if not match:
             return qs.none()
         qs = qs.filter(match)
+    if (reason or eligible is not None) and _estimated_rows(qs) <= SORT_BELOW_ROWS:
+        # Few matches: read them by the reasons index and sort them. The planner would rather
+        # walk the signing-order index until a page is full, assuming the matches are spread
+        # evenly — they are not (unsigned orders, whose signed_at is NULL, come last): 250 ms
+        # instead of 10 for one DUPLICATE_ORDER page. The same order, spelled with expressions
+        # that no index provides, leaves the planner only the bitmap read and a sort.
+        qs = qs.order_by(
+            Coalesce("scheme_id", "scheme_id"),
+            F("signed_at") + Value(dt.timedelta(0)),
+            "order_id",
+        )
     return qs
+
+
+#: below this estimate of matching results, the payment queue sorts them (see payment_queue)
+SORT_BELOW_ROWS = 50_000
+
+
+def _estimated_rows(qs: QuerySet) -> float:
+    """PostgreSQL's estimate of the rows `qs` matches (planning only, no execution); infinite
+    elsewhere."""
+    if connection.vendor != "postgresql":
+        return float("inf")
+    plan = json.loads(qs.order_by().values("pk").explain(format="json"))
+    return plan[0]["Plan"]["Plan Rows"]
 
 
 def _reason_lists(field: str, code: str, scheme_id=None) -> dict:
