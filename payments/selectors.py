@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
@@ -14,6 +14,7 @@ from core.selectors import get_visible
 from orders.models import OrderState, PurchaseOrder
 from payments.models import EligibilityResult, PaymentKind, PaymentRequest, PaymentState
 from sons.models import Scheme
+from vendors.models import SolutionVersion
 
 PAYMENT_READERS = (Role.ANS_ADMIN, Role.PAYMENT_OFFICER)
 
@@ -44,12 +45,19 @@ def payment_queue(
     scheme, then in signing order. Every filter is served by an index of the results table
     (models.EligibilityResult.Meta.indexes), also on a million orders (docs/benchmarks.md)."""
     field = "balance_reasons" if kind == PaymentKind.BALANCE else "advance_reasons"
-    qs = EligibilityResult.objects.select_related(
-        "order__establishment",
-        "order__vendor",
-        "order__scheme",
-        "order__solution_version__solution",
-    ).order_by("scheme_id", "signed_at", "order_id")
+    qs = (
+        EligibilityResult.objects.select_related(
+            "order__establishment", "order__vendor", "order__scheme"
+        )
+        # one query more rather than two joins more (planning time: see orders.selectors)
+        .prefetch_related(
+            Prefetch(
+                "order__solution_version",
+                queryset=SolutionVersion.objects.select_related("solution"),
+            )
+        )
+        .order_by("scheme_id", "signed_at", "order_id")
+    )
     scheme_id = None
     if scheme:
         scheme_id = Scheme.objects.filter(code=scheme).values_list("pk", flat=True).first()

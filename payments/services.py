@@ -337,4 +337,5 @@ def eligibility_check_schemes(
                     scheme, triggered_by=triggered_by, progress=chunk_progress
                 )
             )
+    eligibility.vacuum_results(sum(r.orders for r in results))
     return results

@@ -166,3 +166,16 @@ def test_the_batch_drops_results_whose_order_is_gone(queue):
     eligibility_check_schemes(scheme_codes=[queue["first"].scheme.code])
     assert not EligibilityResult.objects.filter(pk=order.pk).exists()
     assert EligibilityResult.objects.filter(pk=queue["early"].pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_run_vacuums_the_results_outside_a_transaction():
+    from django.db import transaction
+
+    from payments import eligibility
+
+    big = eligibility.ANALYZE_AFTER_ROWS
+    assert eligibility.vacuum_results(big - 1) is False  # small runs leave it to autovacuum
+    with transaction.atomic():
+        assert eligibility.vacuum_results(big) is False  # VACUUM cannot run in a transaction
+    assert eligibility.vacuum_results(big) is (connection.vendor == "postgresql")
