@@ -69,14 +69,14 @@ def payment_queue(
     elif eligible is False:
         qs = qs.exclude(**{field: ""})
     if reason:
-        # the few distinct lists of reasons that name this code, then an index lookup of each
-        # (a LIKE '%CODE%' would read every result)
-        match = Q()
-        for scheme_pk, values in _reason_lists(field, reason, scheme_id).items():
-            match |= Q(scheme_id=scheme_pk, **{f"{field}__in": values})
-        if not match:
+        # the few distinct lists of reasons that name this code, then index lookups of those
+        # (a LIKE '%CODE%' would read every result); a list that names the code matches in any
+        # scheme, so one IN of schemes and one IN of lists say it exactly, and let a count be
+        # an index-only scan
+        scheme_ids, lists = _reason_lists(field, reason, scheme_id)
+        if not lists:
             return qs.none()
-        qs = qs.filter(match)
+        qs = qs.filter(scheme_id__in=scheme_ids, **{f"{field}__in": lists})
     if (reason or eligible is not None) and _estimated_rows(qs) <= SORT_BELOW_ROWS:
         # Few matches: read them by the reasons index and sort them. The planner would rather
         # walk the signing-order index until a page is full, assuming the matches are spread
@@ -104,9 +104,10 @@ def _estimated_rows(qs: QuerySet) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
-def _reason_lists(field: str, code: str, scheme_id=None) -> dict:
-    """{scheme id: the distinct values of `field` that list `code`}. On PostgreSQL a loose
-    index scan of (scheme, reasons): one index probe per distinct pair, not a read of every row."""
+def _reason_lists(field: str, code: str, scheme_id=None) -> tuple[list, list[str]]:
+    """The schemes whose results list `code` in `field`, and the distinct values of `field`
+    that do. On PostgreSQL a loose index scan of (scheme, reasons): one index probe per
+    distinct pair, not a read of every row."""
     table = connection.ops.quote_name(EligibilityResult._meta.db_table)
     column = connection.ops.quote_name(field)
     where, params = "", []
@@ -133,11 +134,11 @@ def _reason_lists(field: str, code: str, scheme_id=None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         pairs = cursor.fetchall()
-    lists: dict = {}
-    for scheme_pk, reasons in pairs:
-        if code in reasons.split(","):
-            lists.setdefault(scheme_pk, []).append(reasons)
-    return lists
+    matching = [(scheme_pk, reasons) for scheme_pk, reasons in pairs if code in reasons.split(",")]
+    return (
+        sorted({scheme_pk for scheme_pk, _ in matching}, key=str),
+        sorted({reasons for _, reasons in matching}),
+    )
 
 
 def deployment_rows() -> list[dict]:
