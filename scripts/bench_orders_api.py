@@ -234,25 +234,10 @@ def get(port: int, path: str, token: str | None, timeout: float = 60.0) -> tuple
         conn.close()
 
 
-def what_if_app():
-    """`--what-if-no-distinct`: the WSGI application with the purchase-order `state` filter
-    built with `distinct=False` (a filter on the order's own column cannot duplicate rows), to
-    measure the one-line fix proposed for orders/api.py without changing it."""
-    from django.core.wsgi import get_wsgi_application
-
-    application = get_wsgi_application()
-    from orders.api import PurchaseOrderFilter
-
-    PurchaseOrderFilter.base_filters["state"].distinct = False
-    return application
-
-
-def start_server(database_url: str, port: int, workers: int, what_if: bool) -> subprocess.Popen:
+def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
     command = [
         str(Path(PYTHON).parent / "gunicorn"),
-        "bench_orders_api:what_if_app()" if what_if else "config.wsgi:application",
-        "--pythonpath",
-        str(BASE_DIR / "scripts"),
+        "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -345,7 +330,6 @@ def report(results: list, wall: float, args) -> bool:
     print(
         f"\nGET purchase-orders / payment-queue: workers={args.workers} "
         f"concurrency={args.concurrency}"
-        + (" (what-if: state filter without DISTINCT)" if args.what_if_no_distinct else "")
     )
     print(f"requests {len(results)}  errors {errors}  wall {wall:.1f} s")
     if not latencies:
@@ -382,11 +366,6 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=60, help="unmeasured requests first")
     parser.add_argument("--target-p95", type=float, default=200.0, help="milliseconds")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard stop of the load")
-    parser.add_argument(
-        "--what-if-no-distinct",
-        action="store_true",
-        help="serve with the `state` filter of purchase orders built with distinct=False",
-    )
     args = parser.parse_args()
     if not 1 <= args.concurrency <= 32 or not 1 <= args.requests <= 20_000:
         parser.error("concurrency 1-32, requests 1-20000")
@@ -400,7 +379,7 @@ def main() -> int:
         f"load average before {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     port = free_port()
-    server = start_server(database_url, port, args.workers, args.what_if_no_distinct)
+    server = start_server(database_url, port, args.workers)
     try:
         wait_ready(server, port, data["tokens"]["officer"])
         deadline = time.monotonic() + args.max_seconds
