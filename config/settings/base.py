@@ -248,6 +248,10 @@ PAYMENT_FOUR_EYES = env.bool("PAYMENT_FOUR_EYES", default=True)
 # Seconds a process keeps the schemes' codes shown in the public catalogue (one statement less
 # per page); a renamed scheme code may show this late in other processes (docs/benchmarks.md).
 CATALOGUE_SCHEME_CODES_TTL = env.float("CATALOGUE_SCHEME_CODES_TTL", default=30.0)
+# API lists of at least this many rows reuse their total (`count`) for this many seconds in
+# each process (core.api.CountCachingPaginator); smaller lists are counted on every page.
+PAGINATION_LARGE_COUNT = env.int("PAGINATION_LARGE_COUNT", default=10_000)
+PAGINATION_LARGE_COUNT_TTL = env.float("PAGINATION_LARGE_COUNT_TTL", default=10.0)
 # Issuer of SEPA credit transfers in payment batch exports.
 SEPA_DEBTOR_NAME = env("SEPA_DEBTOR_NAME", default="Agence de services et de paiement")
 SEPA_DEBTOR_IBAN = env("SEPA_DEBTOR_IBAN", default="FR7630001007941234567890185")
