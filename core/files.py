@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from core.errors import FileTooLarge, InvalidInput, UnsupportedFileType
@@ -133,3 +134,15 @@ def check_upload(upload: UploadedFile | None, *, max_bytes: int, attr: str = "fi
     return CheckedFile(
         content_type, upload.size, digest.hexdigest(), sanitize_filename(upload.name, content_type)
     )
+
+
+def private_file_response(stored, *, filename: str, content_type: str) -> FileResponse:
+    """A private stored file (evidence, acceptance report) as a download: attachment, type
+    as sniffed at upload, never sniffed again by the browser, never cached by a proxy. The
+    caller has checked that the user may see it."""
+    response = FileResponse(
+        stored.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,6 +1,7 @@
 """HTTP API of the orders app: parse, call one service, render."""
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -8,6 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.errors import FileTooLarge, InvalidInput
+from core.files import private_file_response
 from core.permissions import roles
 from orders import selectors, services
 from orders.importing import import_establishments
@@ -143,6 +145,18 @@ class PurchaseOrderViewSet(
             amount=data["amount"],
         )
         return self._render(order, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="The installation's acceptance report (the file), for whoever may see "
+        "the order; 404 when it has none.",
+    )
+    @action(detail=True, methods=["get"], url_path="acceptance-report")
+    def acceptance_report(self, request, pk=None):
+        report = selectors.acceptance_report_for_user(request.user, pk)
+        return private_file_response(
+            report.file, filename=report.filename, content_type=report.content_type
+        )
 
     @extend_schema(request=None, responses=PurchaseOrderSerializer)
     @action(detail=True, methods=["post"])

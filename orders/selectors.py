@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from core.errors import NotFound
 from core.selectors import get_visible
 from orders.models import Establishment, PurchaseOrder, Reservation
+from referencing_app.models import Evidence
 from vendors.models import SolutionVersion
 
 ORDER_READERS = (Role.ANS_ADMIN, Role.REVIEWER, Role.PAYMENT_OFFICER)
@@ -38,6 +41,16 @@ def order_list_for_user(user: User) -> QuerySet[PurchaseOrder]:
 
 def order_get_for_user(user: User, order_id) -> PurchaseOrder:
     return get_visible(order_list_for_user(user), order_id)
+
+
+def acceptance_report_for_user(user: User, order_id) -> Evidence:
+    """The acceptance report of an order the user may see: the establishment that confirms
+    the installation reads what the vendor deposited, as do the vendor, ANS and the paying
+    agency. Not found (404) when the order is not theirs or has no report."""
+    order = order_get_for_user(user, order_id)
+    if order.acceptance_report_id is None:
+        raise NotFound(_("Aucun procès-verbal d'installation n'a été déposé pour ce bon de commande."))
+    return Evidence.objects.get(pk=order.acceptance_report_id)
 
 
 def establishment_list_for_user(user: User) -> QuerySet[Establishment]:

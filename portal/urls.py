@@ -12,6 +12,11 @@ urlpatterns = [
     path("catalogue/donnees/", public.open_data, name="open_data"),
     path("catalogue/<uuid:pk>/", public.catalogue_detail, name="catalogue_detail"),
     path("preuves/<uuid:pk>/", common.evidence_download, name="evidence_download"),
+    path(
+        "commandes/<uuid:pk>/proces-verbal/",
+        common.acceptance_report_download,
+        name="acceptance_report_download",
+    ),
     path("dossiers/<uuid:pk>/commenter/", review.comment, name="dossier_comment"),
     # vendor
     path("editeur/logiciels/", vendor.solutions, name="vendor_solutions"),

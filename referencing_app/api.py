@@ -5,7 +5,7 @@ import csv
 import django_filters
 from django.core.paginator import InvalidPage, Page
 from django.db.models import Count, Window
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from core.api import Pagination, csv_safe
 from core.errors import InvalidInput, NotFound
+from core.files import private_file_response
 from core.permissions import roles
 from referencing_app import selectors, services
 from referencing_app.models import Dossier, DossierState, Evidence, Referencing, ReferencingState
@@ -80,15 +81,9 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def download(self, request, pk=None):
         """The file itself, only for the vendor's members and ANS."""
         evidence = self.get_object()
-        response = FileResponse(
-            evidence.file.open("rb"),
-            as_attachment=True,
-            filename=evidence.filename,
-            content_type=evidence.content_type,
+        return private_file_response(
+            evidence.file, filename=evidence.filename, content_type=evidence.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 # --- dossiers ------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.urls import reverse
 
 from accounts.models import Role
+from core.files import private_file_response
+from orders import selectors as order_selectors
 from portal.access import role_required
 from referencing_app import selectors as ref_selectors
 
@@ -28,12 +29,17 @@ def crumbs(*items) -> list:
 def evidence_download(request, pk):
     """A proof file, for the vendor's members and ANS only (404 for anyone else)."""
     evidence = ref_selectors.evidence_get_for_user(request.user, pk)
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.filename,
-        content_type=evidence.content_type,
+    return private_file_response(
+        evidence.file, filename=evidence.filename, content_type=evidence.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+
+
+@role_required(
+    Role.VENDOR, Role.ESTABLISHMENT, Role.REVIEWER, Role.ANS_ADMIN, Role.PAYMENT_OFFICER
+)
+def acceptance_report_download(request, pk):
+    """The acceptance report of an order, for whoever may see the order (404 otherwise)."""
+    report = order_selectors.acceptance_report_for_user(request.user, pk)
+    return private_file_response(
+        report.file, filename=report.filename, content_type=report.content_type
+    )
