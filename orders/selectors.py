@@ -49,7 +49,9 @@ def acceptance_report_for_user(user: User, order_id) -> Evidence:
     agency. Not found (404) when the order is not theirs or has no report."""
     order = order_get_for_user(user, order_id)
     if order.acceptance_report_id is None:
-        raise NotFound(_("Aucun procès-verbal d'installation n'a été déposé pour ce bon de commande."))
+        raise NotFound(
+            _("Aucun procès-verbal d'installation n'a été déposé pour ce bon de commande.")
+        )
     return Evidence.objects.get(pk=order.acceptance_report_id)
 
 

@@ -34,9 +34,7 @@ def evidence_download(request, pk):
     )
 
 
-@role_required(
-    Role.VENDOR, Role.ESTABLISHMENT, Role.REVIEWER, Role.ANS_ADMIN, Role.PAYMENT_OFFICER
-)
+@role_required(Role.VENDOR, Role.ESTABLISHMENT, Role.REVIEWER, Role.ANS_ADMIN, Role.PAYMENT_OFFICER)
 def acceptance_report_download(request, pk):
     """The acceptance report of an order, for whoever may see the order (404 otherwise)."""
     report = order_selectors.acceptance_report_for_user(request.user, pk)
