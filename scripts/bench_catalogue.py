@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import itertools
 import os
 import random
 import resource
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -35,6 +31,8 @@ import urllib.parse
 import uuid
 from decimal import Decimal
 from pathlib import Path
+
+from bench_server import free_port, get, start_server, stop_server, wait_ready
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sons_bench"
@@ -355,67 +353,6 @@ def request_mix(rows: list[tuple], count: int, page_size: int, seed: int = 7) ->
     return mix
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(port: int, path: str, timeout: float = 30.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Accept": "application/json", "Host": "127.0.0.1"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--no-control-socket",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "30",
-        "--chdir",
-        str(BASE_DIR),
-    ]
-    return subprocess.Popen(  # noqa: S603 - fixed command, loopback only
-        command, env=_environment(database_url), cwd=BASE_DIR, start_new_session=True
-    )
-
-
-def wait_ready(server: subprocess.Popen, port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            if _get(port, "/api/v1/catalogue/?page_size=1", timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-
-
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of one process so far (Linux /proc), 0 if gone or unreadable."""
     try:
@@ -505,7 +442,7 @@ def fire(port: int, mix: list[tuple], concurrency: int, deadline: float) -> tupl
             kind, path = item
             started = time.perf_counter()
             try:
-                status, body = _get(port, path)
+                status, body = get(port, path)
                 if status == 200 and not body.startswith(b"{"):
                     status = -2
             except OSError:
@@ -598,11 +535,11 @@ def main() -> int:
         f"machine: nproc={os.cpu_count()}  PostgreSQL {data['server_version']}  "
         f"load average {_load()}"
     )
-    port = _free_port()
-    server = start_server(args.database_url, port, args.workers)
+    port = free_port()
+    server = start_server(_environment(args.database_url), port, args.workers, timeout=30)
     p95s = []
     try:
-        wait_ready(server, port)
+        wait_ready(server, port, "/api/v1/catalogue/?page_size=1")
         deadline = time.monotonic() + args.max_seconds
         warmup = request_mix(data["rows"], args.warmup, args.page_size, seed=1)
         fire(port, warmup, args.concurrency, deadline)

@@ -21,12 +21,9 @@
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +31,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from bench_server import free_port, get, start_server, stop_server, wait_ready
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -215,73 +214,6 @@ def request_mix(data: dict, count: int, seed: int = 7) -> list[tuple[str, str, s
     return mix
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(port: int, path: str, token: str | None, timeout: float = 60.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Accept": "application/json", "Host": "127.0.0.1"}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
-    command = [
-        str(Path(PYTHON).parent / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--no-control-socket",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "60",
-        "--chdir",
-        str(BASE_DIR),
-    ]
-    return subprocess.Popen(  # noqa: S603 - fixed command, loopback only
-        command, env=environment(database_url), cwd=BASE_DIR, start_new_session=True
-    )
-
-
-def wait_ready(server: subprocess.Popen, port: int, token: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            status, body = get(port, "/api/v1/payment-queue/reasons/", token, timeout=5)
-            if status == 200:
-                return
-            if status in (400, 401, 403, 500):
-                raise RuntimeError(f"gunicorn answers {status}: {body[:300]!r}")
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
-
-
 def fire(port: int, mix: list, tokens: dict, concurrency: int, deadline: float):
     """Bounded: each thread takes the next request of `mix` until none is left or time is up."""
     results: list[tuple[str, float, int, int]] = []
@@ -379,9 +311,9 @@ def main() -> int:
         f"load average before {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     port = free_port()
-    server = start_server(database_url, port, args.workers)
+    server = start_server(environment(database_url), port, args.workers, timeout=60)
     try:
-        wait_ready(server, port, data["tokens"]["officer"])
+        wait_ready(server, port, "/api/v1/payment-queue/reasons/", data["tokens"]["officer"])
         deadline = time.monotonic() + args.max_seconds
         fire(
             port, request_mix(data, args.warmup, seed=1), data["tokens"], args.concurrency, deadline
