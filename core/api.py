@@ -139,7 +139,7 @@ class CountCachingPaginator(Paginator):
             return super().count
         key = "page-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
         cached = cache.get(key)
-        if cached is not None:
+        if cached is not None and cached >= settings.PAGINATION_LARGE_COUNT:
             return cached
         count = super().count
         if count >= settings.PAGINATION_LARGE_COUNT:

@@ -19,7 +19,8 @@ def officer_client(db):
     ow = make_order_world()
     client = APIClient()
     client.force_authenticate(ow.world.officer)
-    return ow, client
+    yield ow, client
+    cache.clear()  # the officer's unfiltered count has the same SQL in every test
 
 
 def _add_order(ow):
