@@ -136,12 +136,16 @@ def check_upload(upload: UploadedFile | None, *, max_bytes: int, attr: str = "fi
     )
 
 
-def private_file_response(stored, *, filename: str, content_type: str) -> FileResponse:
-    """A private stored file (evidence, acceptance report) as a download: attachment, type
-    as sniffed at upload, never sniffed again by the browser, never cached by a proxy. The
-    caller has checked that the user may see it."""
+def private_file_response(record) -> FileResponse:
+    """A private stored file as a download — `record` is an evidence (an acceptance report is
+    one too): its `file`, `filename` and `content_type` as sniffed at upload. Attachment, never
+    sniffed again by the browser, never cached by a proxy. The caller has checked that the user
+    may see it."""
     response = FileResponse(
-        stored.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        record.file.open("rb"),
+        as_attachment=True,
+        filename=record.filename,
+        content_type=record.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

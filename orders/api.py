@@ -154,9 +154,7 @@ class PurchaseOrderViewSet(
     @action(detail=True, methods=["get"], url_path="acceptance-report")
     def acceptance_report(self, request, pk=None):
         report = selectors.acceptance_report_for_user(request.user, pk)
-        return private_file_response(
-            report.file, filename=report.filename, content_type=report.content_type
-        )
+        return private_file_response(report)
 
     @extend_schema(request=None, responses=PurchaseOrderSerializer)
     @action(detail=True, methods=["post"])

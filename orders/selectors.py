@@ -52,7 +52,7 @@ def acceptance_report_for_user(user: User, order_id) -> Evidence:
         raise NotFound(
             _("Aucun procès-verbal d'installation n'a été déposé pour ce bon de commande.")
         )
-    return Evidence.objects.get(pk=order.acceptance_report_id)
+    return order.acceptance_report
 
 
 def establishment_list_for_user(user: User) -> QuerySet[Establishment]:

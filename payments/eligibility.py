@@ -71,8 +71,8 @@ def _reason(condition: str, code: str) -> str:
 
 
 def select_sql(where: str) -> str:
-    """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons, signed_at) for orders matching
-    `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses.
+    """The SELECT of (order_id, scheme_id, advance_reasons, balance_reasons, signed_at) for
+    orders matching `where` (SQL over alias `o`). Parameters: `%(now)s` and whatever `where` uses.
 
     Shape (for speed; the reasons are the same): an inner query computes each condition once,
     as a boolean column — the order's payment requests in one probe (a bit mask), the duplicate

@@ -81,9 +81,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def download(self, request, pk=None):
         """The file itself, only for the vendor's members and ANS."""
         evidence = self.get_object()
-        return private_file_response(
-            evidence.file, filename=evidence.filename, content_type=evidence.content_type
-        )
+        return private_file_response(evidence)
 
 
 # --- dossiers ------------------------------------------------------------------------------------

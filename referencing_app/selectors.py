@@ -258,8 +258,9 @@ CATALOGUE_ENTRY_COLUMNS = {  # key of the public row: where it comes from
 _scheme_codes_cache: dict = {"expires": 0.0, "codes": {}}
 
 
-def _scheme_codes(needed: set) -> dict:
-    """{scheme id: its public codes}, from the per-process cache when it knows every id needed."""
+def _scheme_codes(*, refresh: bool = False) -> dict:
+    """{scheme id: its public codes}, from the per-process cache unless it expired or
+    `refresh` (a row names a scheme it does not know)."""
     import time
 
     from django.conf import settings
@@ -267,7 +268,7 @@ def _scheme_codes(needed: set) -> dict:
     from sons.models import Scheme
 
     cache = _scheme_codes_cache
-    if time.monotonic() >= cache["expires"] or not needed <= cache["codes"].keys():
+    if refresh or time.monotonic() >= cache["expires"]:
         cache["codes"] = {
             pk: {"scheme": code, "category": category, "sector": sector, "wave": wave}
             for pk, code, category, sector, wave in Scheme.objects.values_list(
@@ -288,17 +289,14 @@ def catalogue_entries(referencings: QuerySet[Referencing], *, stream: bool = Fal
     their order. One query whatever the number of rows (the referencings with their version,
     solution and vendor: four tables, planning an eight-table join cost more than running it),
     plus one for the schemes' codes when this process has not read them in the last
-    `CATALOGUE_SCHEME_CODES_TTL` seconds (a save in this process forgets them at once). `stream` reads the rows in chunks (exports)."""
+    `CATALOGUE_SCHEME_CODES_TTL` seconds (a save in this process forgets them at once) or a
+    row names a scheme it does not know. `stream` reads the rows in chunks (exports)."""
     keys = tuple(CATALOGUE_ENTRY_COLUMNS)
     rows = referencings.values_list(*CATALOGUE_ENTRY_COLUMNS.values(), "scheme_id")
-    if not stream:
-        rows = list(rows)
-        schemes = _scheme_codes({row[-1] for row in rows})
-    else:
-        schemes = _scheme_codes(set())
+    schemes = _scheme_codes()
     for *values, scheme_id in rows.iterator(chunk_size=2000) if stream else rows:
-        if scheme_id not in schemes:  # a scheme created since (stream: in this process)
-            schemes = _scheme_codes({scheme_id})
+        if scheme_id not in schemes:  # a scheme created since the codes were read
+            schemes = _scheme_codes(refresh=True)
         row = dict(zip(keys, values, strict=True))
         row.update(schemes[scheme_id])
         yield row

@@ -29,15 +29,11 @@ def crumbs(*items) -> list:
 def evidence_download(request, pk):
     """A proof file, for the vendor's members and ANS only (404 for anyone else)."""
     evidence = ref_selectors.evidence_get_for_user(request.user, pk)
-    return private_file_response(
-        evidence.file, filename=evidence.filename, content_type=evidence.content_type
-    )
+    return private_file_response(evidence)
 
 
 @role_required(Role.VENDOR, Role.ESTABLISHMENT, Role.REVIEWER, Role.ANS_ADMIN, Role.PAYMENT_OFFICER)
 def acceptance_report_download(request, pk):
     """The acceptance report of an order, for whoever may see the order (404 otherwise)."""
     report = order_selectors.acceptance_report_for_user(request.user, pk)
-    return private_file_response(
-        report.file, filename=report.filename, content_type=report.content_type
-    )
+    return private_file_response(report)
