@@ -109,7 +109,10 @@ class PurchaseOrderViewSet(
 
     serializer_class = PurchaseOrderSerializer
     queryset = PurchaseOrder.objects.none()  # for the schema; get_queryset() decides
-    permission_classes = [roles(read=ALL, write=("vendor", "establishment"))]
+    # ANS admins and payment officers write only `cancel/` (a funded order: recovery)
+    permission_classes = [
+        roles(read=ALL, write=("vendor", "establishment", "ans_admin", "payment_officer"))
+    ]
     filterset_class = PurchaseOrderFilter
 
     def get_queryset(self):

@@ -86,6 +86,11 @@ SIGNED_OR_LATER = [
     OrderState.INSTALLED,
     OrderState.LAPSED,
 ]
+#: what the vendor or the establishment may cancel (when no money was approved on it)
+CANCELLABLE_BY_PARTIES = [OrderState.DRAFT, OrderState.SENT, OrderState.SIGNED]
+#: what an ANS admin or a payment officer may cancel, funded or not (a funded one opens a
+#: recovery of what was paid)
+CANCELLABLE = [OrderState.DRAFT, OrderState.SENT, *SIGNED_OR_LATER]
 
 
 class PurchaseOrder(BaseModel):
@@ -162,6 +167,9 @@ class PurchaseOrder(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     tacit_acceptance = models.BooleanField(_("acceptation tacite"), default=False)
+    #: when money was first approved on this order (set by the payments app, never cleared): from
+    #: then on only an ANS admin or a payment officer may cancel it, which opens a recovery
+    funded_at = models.DateTimeField(_("financement validé le"), null=True, blank=True)
     ended_at = models.DateTimeField(_("clos le"), null=True, blank=True)
     end_reason = models.TextField(_("motif de clôture"), blank=True, default="")
 
@@ -203,11 +211,7 @@ class PurchaseOrder(BaseModel):
         self.ended_at = at
         self.end_reason = reason
 
-    @transition(
-        field=state,
-        source=[OrderState.DRAFT, OrderState.SENT, OrderState.SIGNED],
-        target=OrderState.CANCELLED,
-    )
+    @transition(field=state, source=CANCELLABLE, target=OrderState.CANCELLED)
     def cancel(self, *, at, reason: str) -> None:
         self.ended_at = at
         self.end_reason = reason

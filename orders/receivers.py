@@ -35,8 +35,10 @@ def void_pre_referencing_orders(dossier, actor) -> int:
         at=now,
     )
     from accounts.models import User
+    from orders.services import order_ended_hooks
 
     for order in PurchaseOrder.objects.filter(pk__in=ids).select_related("scheme", "establishment"):
+        order_ended_hooks(order, actor, now, order.end_reason)
         recipients = User.objects.filter(
             establishment_id=order.establishment_id, is_active=True
         ) | User.objects.filter(vendor_id=order.vendor_id, is_active=True)

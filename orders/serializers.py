@@ -4,6 +4,7 @@ from rest_framework import serializers
 from accounts.models import Role
 from core import identifiers
 from core.api import StrictSerializerMixin
+from orders.services import cancel_refusal
 from orders.models import Establishment, EstablishmentKind, OrderState, PurchaseOrder, Reservation
 from sons.models import Scheme
 from vendors.models import SolutionVersion
@@ -41,21 +42,20 @@ def order_actions(order: PurchaseOrder, user) -> list[str]:
     actions = []
     if user.role == Role.VENDOR and user.vendor_id == order.vendor_id:
         actions += {
-            OrderState.DRAFT: ["send", "cancel"],
-            OrderState.SENT: ["cancel"],
-            OrderState.SIGNED: ["declare-installation", "cancel"],
+            OrderState.DRAFT: ["send"],
+            OrderState.SIGNED: ["declare-installation"],
             OrderState.RESERVED: ["lift-reservations"],
         }.get(state, [])
     if user.role == Role.ESTABLISHMENT and user.establishment_id == order.establishment_id:
         signatory = user.signatory
         if state == OrderState.SENT:
-            actions += (["sign"] if signatory else []) + ["decline", "cancel"]
-        if state == OrderState.SIGNED and signatory:
-            actions.append("cancel")
+            actions += (["sign"] if signatory else []) + ["decline"]
         if state == OrderState.INSTALLATION_DECLARED and signatory:
             actions += ["confirm-installation", "reserve"]
         if state == OrderState.RESERVED and signatory:
             actions.append("confirm-installation")
+    if cancel_refusal(order, user) is None:
+        actions.append("cancel")
     return actions
 
 
@@ -104,6 +104,7 @@ class PurchaseOrderSerializer(StrictSerializerMixin, serializers.ModelSerializer
             "acceptance_report",
             "accepted_at",
             "tacit_acceptance",
+            "funded_at",
             "reservations",
             "end_reason",
             "created_at",
@@ -117,6 +118,7 @@ class PurchaseOrderSerializer(StrictSerializerMixin, serializers.ModelSerializer
             "installed_on",
             "accepted_at",
             "tacit_acceptance",
+            "funded_at",
             "end_reason",
             "created_at",
         ]

@@ -18,11 +18,20 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.selectors import establishment_members, vendor_members
 from core.audit import audit_record, diff, snapshot
-from core.errors import Conflict, ErrorItem, InvalidInput, NotAllowed
+from core.errors import ApplicationError, Conflict, ErrorItem, InvalidInput, NotAllowed
 from core.fsm import require_transition
 from core.notifications import notify
 from core.timeutils import paris_today
-from orders.models import SIGNED_OR_LATER, Establishment, OrderState, PurchaseOrder, Reservation
+from orders import hooks
+from orders.models import (
+    CANCELLABLE,
+    CANCELLABLE_BY_PARTIES,
+    SIGNED_OR_LATER,
+    Establishment,
+    OrderState,
+    PurchaseOrder,
+    Reservation,
+)
 from referencing_app.models import Dossier, DossierState, Evidence, Referencing, ReferencingState
 from sons.models import EligibleEstablishment, Scheme
 from vendors.models import SolutionVersion
@@ -260,6 +269,8 @@ def sign_refusals(
                 "DUPLICATE_ORDER", _("L'établissement a déjà signé une commande sur ce dispositif.")
             )
         )
+    for more_refusals in hooks.SIGN_REFUSALS:
+        refusals.extend(more_refusals(order, at))
     return refusals, referencing, dossier
 
 
@@ -322,27 +333,82 @@ def purchase_order_decline(
     return order
 
 
+def cancel_refusal(order: PurchaseOrder, actor: User) -> ApplicationError | None:
+    """Why `actor` may not cancel `order` now (None: they may). The one rule behind the service
+    and the `cancel` action offered in the API and the pages.
+
+    The vendor and the establishment (its signatory once signed) cancel a draft, sent or signed
+    order — never one on which money was approved (`funded_at`): that one only an ANS admin or a
+    payment officer may cancel, from any live state, which opens a recovery of what was paid."""
+    if actor.has_role(Role.ANS_ADMIN, Role.PAYMENT_OFFICER):
+        if order.state not in CANCELLABLE:
+            return _transition_refused(order)
+        return None
+    is_vendor = actor.role == Role.VENDOR and actor.vendor_id == order.vendor_id
+    is_establishment = (
+        actor.role == Role.ESTABLISHMENT and actor.establishment_id == order.establishment_id
+    )
+    if not (is_vendor or is_establishment):
+        return NotAllowed(_("Réservé à l'éditeur ou à l'établissement de la commande."))
+    if is_establishment and order.state != OrderState.SENT and not actor.signatory:
+        return NotAllowed(
+            _("Seul un signataire de l'établissement peut faire cela."), code="NOT_SIGNATORY"
+        )
+    if order.state not in CANCELLABLE_BY_PARTIES:
+        return _transition_refused(order)
+    if order.funded_at is not None:
+        return Conflict(
+            "ORDER_FUNDED",
+            _(
+                "Un paiement a été validé sur ce bon de commande : seul l'ANS ou l'agent payeur "
+                "peut l'annuler, ce qui ouvre un ordre de recouvrement."
+            ),
+        )
+    return None
+
+
+def _transition_refused(order: PurchaseOrder) -> Conflict:
+    try:
+        require_transition(order, "cancel")
+    except Conflict as exc:
+        return exc
+    return Conflict(
+        "TRANSITION_NOT_ALLOWED",
+        _("Action « cancel » impossible dans l'état « %(state)s ».")
+        % {"state": order.get_state_display()},
+    )
+
+
+def order_ended_hooks(order: PurchaseOrder, actor: Any, at: dt.datetime, reason: str) -> None:
+    """Let later apps react to an order cancelled or made void (payments: unpaid requests
+    rejected, a recovery opened for what was paid)."""
+    for handler in hooks.ORDER_ENDED:
+        handler(order, actor, at, reason)
+
+
 @transaction.atomic(durable=True)
 def purchase_order_cancel(
     *, actor: User, order: PurchaseOrder, reason: str, at=None
 ) -> PurchaseOrder:
     at = _now(at)
     order = _lock(order)
-    is_vendor = actor.role == Role.VENDOR and actor.vendor_id == order.vendor_id
-    if not is_vendor:
-        _require_establishment(actor, order, signatory=order.state == OrderState.SIGNED)
-    require_transition(order, "cancel")
+    refusal = cancel_refusal(order, actor)
+    if refusal is not None:
+        raise refusal
     _require_reason(reason)
     from_state = order.state
     order.cancel(at=at, reason=reason)
     order.save()
     _audit(actor, "purchase_order.cancel", order, from_state, reason=reason)
-    others = (
-        establishment_members(order.establishment_id)
-        if is_vendor
-        else vendor_members(order.vendor_id)
-    )
-    notify(recipients=others, event="order_cancelled", obj=order, context={"reason": reason})
+    order_ended_hooks(order, actor, at, reason)
+    is_vendor = actor.role == Role.VENDOR
+    is_establishment = actor.role == Role.ESTABLISHMENT
+    recipients = []
+    if not is_establishment:
+        recipients += establishment_members(order.establishment_id)
+    if not is_vendor:
+        recipients += vendor_members(order.vendor_id)
+    notify(recipients=recipients, event="order_cancelled", obj=order, context={"reason": reason})
     return order
 
 

@@ -12,7 +12,15 @@ from core.errors import NotFound
 from core.permissions import roles
 from orders import selectors as order_selectors
 from payments import eligibility, selectors, services
-from payments.models import EligibilityRun, PaymentBatch, PaymentKind, PaymentRequest, PaymentState
+from payments.models import (
+    EligibilityRun,
+    PaymentBatch,
+    PaymentKind,
+    PaymentRequest,
+    PaymentState,
+    Recovery,
+    RecoveryState,
+)
 from payments.serializers import (
     DeploymentRowSerializer,
     EligibilityRunRequestSerializer,
@@ -22,6 +30,8 @@ from payments.serializers import (
     PaymentBatchSerializer,
     PaymentRequestSerializer,
     QueueEntrySerializer,
+    RecoveredSerializer,
+    RecoverySerializer,
     RejectSerializer,
 )
 from vendors.models import Vendor
@@ -242,6 +252,51 @@ class PaymentBatchViewSet(
         response = HttpResponse(batch_sepa_xml(batch), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{batch.reference}.xml"'
         return response
+
+
+class RecoveryFilter(django_filters.FilterSet):
+    vendor = django_filters.UUIDFilter(field_name="vendor_id")
+    purchase_order = django_filters.UUIDFilter(field_name="purchase_order_id")
+    state = django_filters.MultipleChoiceFilter(choices=RecoveryState.choices, distinct=False)
+
+    class Meta:
+        model = Recovery
+        fields = ["vendor", "purchase_order", "state"]
+
+
+class RecoveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Recovery orders (*ordres de recouvrement*): opened when an ANS admin or a payment officer
+    cancels an order on which money was paid. Read by ANS, the paying agency and the vendor
+    concerned; settled by a payment officer."""
+
+    serializer_class = RecoverySerializer
+    queryset = Recovery.objects.none()  # for the schema; get_queryset() decides
+    permission_classes = [roles(read=("ans_admin", "reviewer", "vendor"), write=OFFICERS)]
+    filterset_class = RecoveryFilter
+
+    def get_queryset(self):
+        return selectors.recovery_list_for_user(self.request.user).order_by("-created_at", "id")
+
+    def get_object(self):
+        return selectors.recovery_get_for_user(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=RecoveredSerializer, responses=RecoverySerializer)
+    @action(detail=True, methods=["post"], url_path="mark-recovered")
+    def mark_recovered(self, request, pk=None):
+        recovery = self.get_object()
+        reference = _validated(RecoveredSerializer, request.data)["payment_reference"]
+        recovery = services.recovery_mark_recovered(
+            actor=request.user, recovery=recovery, payment_reference=reference
+        )
+        return Response(self.get_serializer(recovery).data)
+
+    @extend_schema(request=RejectSerializer, responses=RecoverySerializer)
+    @action(detail=True, methods=["post"], url_path="write-off")
+    def write_off(self, request, pk=None):
+        recovery = self.get_object()
+        reason = _validated(RejectSerializer, request.data)["reason"]
+        recovery = services.recovery_write_off(actor=request.user, recovery=recovery, reason=reason)
+        return Response(self.get_serializer(recovery).data)
 
 
 class DeploymentStatsView(APIView):

@@ -19,6 +19,7 @@ from orders.models import PurchaseOrder
 
 REASON_CODES = [
     "ORDER_NOT_SIGNED",
+    "ORDER_LAPSED",
     "ORDER_SIGNED_AFTER_DEADLINE",
     "ORDER_SIGNED_TOO_EARLY",
     "SOLUTION_NOT_REFERENCED",
@@ -27,6 +28,7 @@ REASON_CODES = [
     "ESTABLISHMENT_NOT_ELIGIBLE",
     "AMOUNT_ABOVE_CAP",
     "DUPLICATE_ORDER",
+    "RECOVERY_OPEN",
     "INSTALLATION_NOT_ACCEPTED",
     "INSTALLATION_AFTER_DEADLINE",
     "OPEN_RESERVATIONS",
@@ -38,6 +40,7 @@ REASON_CODES = [
 ]
 REASON_LABELS = {
     "ORDER_NOT_SIGNED": "Bon de commande non signé",
+    "ORDER_LAPSED": "Bon de commande caduc (installation non acceptée à la date limite)",
     "ORDER_SIGNED_AFTER_DEADLINE": "Bon de commande signé après la date limite",
     "ORDER_SIGNED_TOO_EARLY": "Signé trop tôt avant le dépôt complet du dossier (pré-référencement)",
     "SOLUTION_NOT_REFERENCED": "Logiciel non référencé",
@@ -45,14 +48,15 @@ REASON_LABELS = {
     "REFERENCING_REVOKED": "Référencement retiré",
     "ESTABLISHMENT_NOT_ELIGIBLE": "Établissement hors de la base d'éligibilité",
     "AMOUNT_ABOVE_CAP": "Montant supérieur au plafond",
-    "DUPLICATE_ORDER": "Autre bon de commande signé pour cet établissement et ce dispositif",
+    "DUPLICATE_ORDER": "Autre bon de commande signé ou financé pour cet établissement et ce dispositif",
+    "RECOVERY_OPEN": "Recouvrement en cours sur un bon de commande financé de cet établissement pour ce dispositif",
     "INSTALLATION_NOT_ACCEPTED": "Installation non acceptée",
     "INSTALLATION_AFTER_DEADLINE": "Installation acceptée après la date limite",
     "OPEN_RESERVATIONS": "Réserves non levées",
     "ACCEPTANCE_REPORT_MISSING": "Procès-verbal d'installation manquant",
-    "VENDOR_NOT_ENROLLED": "Éditeur non enrôlé auprès de l'ASP",
+    "VENDOR_NOT_ENROLLED": "Éditeur non enrôlé auprès de l'ASP (ou IBAN modifié depuis l'enrôlement)",
     "ADVANCE_NOT_PAID": "Avance demandée mais non payée",
-    "ALREADY_REQUESTED": "Demande déjà déposée",
+    "ALREADY_REQUESTED": "Demande déjà déposée (ou solde déjà demandé pour tout le montant)",
     "REQUEST_AFTER_DEADLINE": "Demande après la date limite",
 }
 SIGNED_STATES = "('signed', 'installation_declared', 'reserved', 'installed', 'lapsed')"
@@ -84,6 +88,7 @@ def select_sql(where: str) -> str:
     too_early_limit = _plus_days("o.signed_at", "s.pre_referencing_days")
     conditions = {
         "ORDER_NOT_SIGNED": f"o.state IN {NOT_SIGNED_STATES}",
+        "ORDER_LAPSED": "o.state = 'lapsed'",
         "ORDER_SIGNED_AFTER_DEADLINE": "o.signed_at > s.order_deadline",
         "ORDER_SIGNED_TOO_EARLY": (
             "o.pre_referencing_dossier_id IS NOT NULL AND ("
@@ -104,7 +109,12 @@ def select_sql(where: str) -> str:
             f" AND o2.scheme_id = o.scheme_id AND o2.id <> o.id AND o2.state IN {SIGNED_STATES}"
             f" AND (o.state NOT IN {SIGNED_STATES} OR o2.signed_at < o.signed_at"
             " OR (o2.signed_at = o.signed_at AND o2.id < o.id))) END"
+            # or an earlier order of theirs was paid, cancelled, and its recovery written off:
+            # that establishment was funded for that scheme once and for all
+            f" OR {_recovery_probe('written_off')}"
         ),
+        # an earlier order of theirs was paid then cancelled: funded again only once recovered
+        "RECOVERY_OPEN": _recovery_probe("open"),
         "INSTALLATION_NOT_ACCEPTED": "o.state <> 'installed'",
         "INSTALLATION_AFTER_DEADLINE": "o.accepted_at > s.installation_deadline",
         "OPEN_RESERVATIONS": (
@@ -112,10 +122,12 @@ def select_sql(where: str) -> str:
             " AND rs.lifted_at IS NULL)"
         ),
         "ACCEPTANCE_REPORT_MISSING": "o.acceptance_report_id IS NULL",
-        "VENDOR_NOT_ENROLLED": "v.enrolled_at IS NULL",
+        # enrolled, and with the IBAN verified then (a new IBAN clears the enrolment anyway)
+        "VENDOR_NOT_ENROLLED": "(v.enrolled_at IS NULL OR v.enrolled_iban <> v.iban)",
         # live requests of the order, one probe: 1 advance, 2 advance not paid yet, 4 balance
         "ADVANCE_NOT_PAID": "(pr_flags & 2) <> 0",
-        "ALREADY_REQUESTED_ADVANCE": "(pr_flags & 1) <> 0",
+        # an advance, or a balance (which then covers the whole amount: no advance after it)
+        "ALREADY_REQUESTED_ADVANCE": "(pr_flags & 5) <> 0",
         "ALREADY_REQUESTED_BALANCE": "(pr_flags & 4) <> 0",
         # (in the outer query: the inner one passes the scheme's deadlines through)
         "REQUEST_AFTER_DEADLINE_ADVANCE": "%(now)s > order_deadline",
@@ -123,6 +135,7 @@ def select_sql(where: str) -> str:
     }
     common = [
         "ORDER_NOT_SIGNED",
+        "ORDER_LAPSED",
         "ORDER_SIGNED_AFTER_DEADLINE",
         "ORDER_SIGNED_TOO_EARLY",
         "SOLUTION_NOT_REFERENCED",
@@ -131,6 +144,7 @@ def select_sql(where: str) -> str:
         "ESTABLISHMENT_NOT_ELIGIBLE",
         "AMOUNT_ABOVE_CAP",
         "DUPLICATE_ORDER",
+        "RECOVERY_OPEN",
     ]
     advance = [
         *common,
@@ -202,6 +216,16 @@ def select_sql(where: str) -> str:
 _FALSE = "(1 = 0)"
 
 
+def _recovery_probe(state: str) -> str:
+    """Another order of that establishment for that scheme has a recovery in `state` (a tiny
+    table, probed by its (establishment, scheme, state) index)."""
+    return (
+        "EXISTS (SELECT 1 FROM payments_recovery rc WHERE rc.establishment_id = o.establishment_id"
+        f" AND rc.scheme_id = o.scheme_id AND rc.state = '{state}'"
+        " AND rc.purchase_order_id <> o.id)"
+    )
+
+
 def _db(value):
     return PurchaseOrder._meta.pk.get_db_prep_value(value, connection)
 
@@ -234,6 +258,27 @@ def order_reasons(order_id, now: dt.datetime | None = None) -> Eligibility:
     if row is None:
         raise PurchaseOrder.DoesNotExist(order_id)
     return Eligibility(_split(row[2]), _split(row[3]))
+
+
+def orders_reasons(order_ids, now: dt.datetime | None = None, chunk: int = 2000) -> dict:
+    """{order id: Eligibility} for several orders, one statement per `chunk` orders (the same
+    SQL as the batch and the single-order check)."""
+    now = now or timezone.now()
+    ids = list(order_ids)
+    by_db_id = {_db(pk): pk for pk in ids}
+    result = {}
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        placeholders = ", ".join(f"%(o{i})s" for i in range(len(part)))
+        params = {f"o{i}": _db(pk) for i, pk in enumerate(part)}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                select_sql(f"o.id IN ({placeholders})"), {"now": _now_param(now), **params}
+            )
+            rows = cursor.fetchall()
+        for row in rows:
+            result[by_db_id.get(row[0], row[0])] = Eligibility(_split(row[2]), _split(row[3]))
+    return result
 
 
 #: a scheme with at least this many orders refreshes the results table's statistics after its run

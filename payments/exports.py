@@ -1,5 +1,9 @@
 """Payment batch exports: CSV for the paying agency's checks, SEPA credit transfer (pain.001)
-generated with the `sepaxml` library."""
+generated with the `sepaxml` library.
+
+Both carry only what is payable at the instant of the download (`services.batch_payable_requests`:
+approved, never already paid, the order still eligible, the vendor enrolled) and pay the IBAN
+the paying agency verified at enrolment (`Vendor.enrolled_iban`), never one changed since."""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.api import csv_safe
-from payments.models import PaymentBatch, PaymentRequest
+from core.errors import Conflict
+from payments.models import PaymentBatch
+from payments.services import batch_payable_requests
 
 CSV_FIELDS = [
     "request",
@@ -26,12 +32,15 @@ CSV_FIELDS = [
 ]
 
 
-def _requests(batch: PaymentBatch):
-    return (
-        PaymentRequest.objects.filter(batch=batch)
-        .select_related("order__scheme", "order__establishment", "order__vendor")
-        .order_by("created_at", "id")
-    )
+def _requests(batch: PaymentBatch) -> list:
+    requests = batch_payable_requests(batch)
+    if not requests:
+        raise Conflict(
+            "NOTHING_TO_PAY",
+            "Aucune demande de ce lot n'est payable à cet instant (déjà payées, rejetées, ou "
+            "devenues inéligibles).",
+        )
+    return requests
 
 
 def batch_csv(batch: PaymentBatch) -> str:
@@ -53,7 +62,7 @@ def batch_csv(batch: PaymentBatch) -> str:
                     order.establishment.name,
                     order.vendor.name,
                     order.vendor.siren,
-                    order.vendor.iban,
+                    order.vendor.enrolled_iban,
                     timezone.localtime(request.approved_at).isoformat()
                     if request.approved_at
                     else "",
@@ -81,7 +90,7 @@ def batch_sepa_xml(batch: PaymentBatch) -> bytes:
         transfer.add_payment(
             {
                 "name": order.vendor.name,
-                "IBAN": order.vendor.iban,
+                "IBAN": order.vendor.enrolled_iban,
                 "amount": int((request.amount * 100).to_integral_value()),
                 "execution_date": timezone.localdate(),
                 "description": f"SONS {order.scheme.code} {request.get_kind_display()} {str(request.pk)[:8]}",

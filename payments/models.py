@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.models import BaseModel
-from orders.models import PurchaseOrder
+from orders.models import Establishment, PurchaseOrder
 from sons.models import Scheme
+from vendors.models import Vendor
 
 
 class PaymentKind(models.TextChoices):
@@ -27,7 +28,10 @@ class PaymentState(models.TextChoices):
     PAID = "paid", _("Payée")
 
 
+#: requests that hold (or will hold) money: their sum never exceeds the order's amount
 LIVE_REQUEST_STATES = [PaymentState.SUBMITTED, PaymentState.APPROVED, PaymentState.PAID]
+#: requests on which money was approved: the order is funded
+FUNDED_REQUEST_STATES = [PaymentState.APPROVED, PaymentState.PAID]
 
 
 class PaymentBatch(BaseModel):
@@ -97,6 +101,11 @@ class PaymentRequest(BaseModel):
                 condition=Q(state__in=LIVE_REQUEST_STATES),
                 name="payment_request_one_live_per_order_and_kind",
             ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payment_request_amount_positive"
+            ),
+            # (the sum of an order's live requests never exceeds its amount: a trigger,
+            # migration 0004, since a check constraint sees one row only)
         ]
         indexes = [models.Index(fields=["state", "kind"], name="payment_request_state_idx")]
 
@@ -114,6 +123,17 @@ class PaymentRequest(BaseModel):
         self.decided_at = at
         self.rejected_reason = reason
         self.rejection_codes = codes
+
+    @transition(
+        field=state,
+        source=[PaymentState.SUBMITTED, PaymentState.APPROVED],
+        target=PaymentState.REJECTED,
+    )
+    def cancel_with_order(self, *, at, reason: str) -> None:
+        """The order was cancelled or made void: what was not paid will never be."""
+        self.decided_at = at
+        self.rejected_reason = reason
+        self.rejection_codes = ["ORDER_NOT_SIGNED"]
 
     @transition(field=state, source=PaymentState.APPROVED, target=PaymentState.PAID)
     def mark_paid(self, *, at, by, reference: str) -> None:
@@ -199,3 +219,82 @@ class EligibilityRun(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.scheme_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RecoveryState(models.TextChoices):
+    OPEN = "open", _("À recouvrer")
+    RECOVERED = "recovered", _("Recouvré")
+    WRITTEN_OFF = "written_off", _("Admis en non-valeur")
+
+
+class Recovery(BaseModel):
+    """An *ordre de recouvrement*: what was paid on an order cancelled (or made void) after
+    money was paid on it, to be paid back by the vendor. While it is open, that establishment
+    cannot be funded again for that scheme (`RECOVERY_OPEN`); written off, never again."""
+
+    purchase_order = models.OneToOneField(
+        PurchaseOrder,
+        verbose_name=_("bon de commande"),
+        on_delete=models.PROTECT,
+        related_name="recovery",
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("éditeur"), on_delete=models.PROTECT, related_name="recoveries"
+    )
+    # copied from the order: the eligibility statement probes (establishment, scheme, state)
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="+")
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("montant à recouvrer (€)"), max_digits=12, decimal_places=2)
+    due_on = models.DateField(_("à payer avant le"))
+    state = FSMField(
+        _("état"),
+        max_length=12,
+        choices=RecoveryState.choices,
+        default=RecoveryState.OPEN,
+        protected=True,
+    )
+    reason = models.TextField(_("motif de l'annulation"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recovered_at = models.DateTimeField(_("recouvré le"), null=True, blank=True)
+    recovered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment_reference = models.CharField(
+        _("référence du remboursement"), max_length=100, blank=True, default=""
+    )
+    written_off_at = models.DateTimeField(_("admis en non-valeur le"), null=True, blank=True)
+    written_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    write_off_reason = models.TextField(_("motif de l'admission en non-valeur"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ordre de recouvrement")
+        verbose_name_plural = _("ordres de recouvrement")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_amount_positive"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["establishment", "scheme", "state"], name="recovery_funding_idx"
+            ),
+            models.Index(fields=["vendor", "state"], name="recovery_vendor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} · {self.amount} €"
+
+    @transition(field=state, source=RecoveryState.OPEN, target=RecoveryState.RECOVERED)
+    def mark_recovered(self, *, at, by, reference: str) -> None:
+        self.recovered_at = at
+        self.recovered_by = by
+        self.payment_reference = reference
+
+    @transition(field=state, source=RecoveryState.OPEN, target=RecoveryState.WRITTEN_OFF)
+    def write_off(self, *, at, by, reason: str) -> None:
+        self.written_off_at = at
+        self.written_off_by = by
+        self.write_off_reason = reason

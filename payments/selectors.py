@@ -12,7 +12,13 @@ from django.db.models.functions import Coalesce
 from accounts.models import Role, User
 from core.selectors import get_visible
 from orders.models import OrderState, PurchaseOrder
-from payments.models import EligibilityResult, PaymentKind, PaymentRequest, PaymentState
+from payments.models import (
+    EligibilityResult,
+    PaymentKind,
+    PaymentRequest,
+    PaymentState,
+    Recovery,
+)
 from sons.models import Scheme
 from vendors.models import SolutionVersion
 
@@ -21,7 +27,7 @@ PAYMENT_READERS = (Role.ANS_ADMIN, Role.PAYMENT_OFFICER)
 
 def payment_request_list_for_user(user: User) -> QuerySet[PaymentRequest]:
     qs = PaymentRequest.objects.select_related(
-        "order__scheme", "order__establishment", "order__vendor"
+        "order__scheme", "order__establishment", "order__vendor", "batch"
     )
     if user.has_role(*PAYMENT_READERS):
         return qs
@@ -32,6 +38,23 @@ def payment_request_list_for_user(user: User) -> QuerySet[PaymentRequest]:
 
 def payment_request_get_for_user(user: User, request_id) -> PaymentRequest:
     return get_visible(payment_request_list_for_user(user), request_id)
+
+
+#: who reads recoveries: ANS, the paying agency, and the vendor concerned
+RECOVERY_READERS = (Role.ANS_ADMIN, Role.REVIEWER, Role.PAYMENT_OFFICER)
+
+
+def recovery_list_for_user(user: User) -> QuerySet[Recovery]:
+    qs = Recovery.objects.select_related("purchase_order", "vendor", "establishment", "scheme")
+    if user.has_role(*RECOVERY_READERS):
+        return qs
+    if user.role == Role.VENDOR and user.vendor_id:
+        return qs.filter(vendor_id=user.vendor_id)
+    return qs.none()
+
+
+def recovery_get_for_user(user: User, recovery_id) -> Recovery:
+    return get_visible(recovery_list_for_user(user), recovery_id)
 
 
 def payment_queue(

@@ -9,7 +9,31 @@ from payments.models import (
     PaymentBatch,
     PaymentKind,
     PaymentRequest,
+    PaymentState,
+    Recovery,
+    RecoveryState,
 )
+from payments.services import mark_paid_refusal, recovery_write_off_refusal
+
+
+def payment_request_actions(request: PaymentRequest, user) -> list[str]:
+    """What `user` may do with the request now (the services' own rules)."""
+    if not user.has_role("payment_officer"):
+        return []
+    if request.state == PaymentState.SUBMITTED:
+        return ["approve", "reject"]
+    if request.state == PaymentState.APPROVED and mark_paid_refusal(user, request) is None:
+        return ["mark-paid"]
+    return []
+
+
+def recovery_actions(recovery: Recovery, user) -> list[str]:
+    if recovery.state != RecoveryState.OPEN or not user.has_role("payment_officer"):
+        return []
+    actions = ["mark-recovered"]
+    if recovery_write_off_refusal(user, recovery) is None:
+        actions.append("write-off")
+    return actions
 
 
 def _codes(value: str) -> list[str]:
@@ -27,6 +51,8 @@ class PaymentRequestSerializer(StrictSerializerMixin, serializers.ModelSerialize
     scheme = serializers.CharField(source="order.scheme.code", read_only=True)
     establishment_name = serializers.CharField(source="order.establishment.name", read_only=True)
     vendor_name = serializers.CharField(source="order.vendor.name", read_only=True)
+    on_hold = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
 
     class Meta:
         model = PaymentRequest
@@ -47,6 +73,8 @@ class PaymentRequestSerializer(StrictSerializerMixin, serializers.ModelSerialize
             "paid_at",
             "payment_reference",
             "batch",
+            "on_hold",
+            "actions",
         ]
         read_only_fields = [
             "amount",
@@ -60,6 +88,17 @@ class PaymentRequestSerializer(StrictSerializerMixin, serializers.ModelSerialize
             "batch",
         ]
         validators = []
+
+    def get_on_hold(self, request) -> bool:
+        """Approved, but its vendor is not enrolled (or changed its IBAN since): no batch
+        carries it until a payment officer enrols the vendor again."""
+        vendor = request.order.vendor
+        return request.state == PaymentState.APPROVED and (
+            vendor.enrolled_at is None or vendor.enrolled_iban != vendor.iban
+        )
+
+    def get_actions(self, request) -> list[str]:
+        return payment_request_actions(request, self.context["request"].user)
 
 
 class RejectSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -138,6 +177,44 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentBatch
         fields = ["id", "reference", "total", "count", "created_at"]
+
+
+class RecoverySerializer(serializers.ModelSerializer):
+    purchase_order = serializers.UUIDField(source="purchase_order_id", read_only=True)
+    vendor = serializers.UUIDField(source="vendor_id", read_only=True)
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    establishment_name = serializers.CharField(source="establishment.name", read_only=True)
+    scheme = serializers.CharField(source="scheme.code", read_only=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recovery
+        fields = [
+            "id",
+            "purchase_order",
+            "vendor",
+            "vendor_name",
+            "establishment_name",
+            "scheme",
+            "amount",
+            "due_on",
+            "state",
+            "reason",
+            "created_at",
+            "recovered_at",
+            "payment_reference",
+            "written_off_at",
+            "write_off_reason",
+            "actions",
+        ]
+        read_only_fields = fields
+
+    def get_actions(self, recovery) -> list[str]:
+        return recovery_actions(recovery, self.context["request"].user)
+
+
+class RecoveredSerializer(StrictSerializerMixin, serializers.Serializer):
+    payment_reference = serializers.CharField(max_length=100)
 
 
 class DeploymentRowSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from core.errors import ApplicationError, Conflict, ErrorItem, InvalidInput, Not
 from core.fsm import require_transition
 from core.identifiers import validate_iban
 from core.notifications import notify
+from core.timeutils import paris_today
 from orders.models import PurchaseOrder
 from payments import eligibility
 from payments.models import (
@@ -32,9 +33,12 @@ from payments.models import (
     PaymentKind,
     PaymentRequest,
     PaymentState,
+    Recovery,
+    RecoveryState,
 )
 from referencing_app.models import Referencing, ReferencingState
 from vendors.models import Vendor
+from vendors.services import mask_iban
 
 CENT = Decimal("0.01")
 
@@ -75,12 +79,16 @@ def vendor_enrol(*, actor: User, vendor: Vendor, at: dt.datetime | None = None) 
     if errors:
         raise Conflict(errors=errors)
     vendor.enrolled_at = at
-    vendor.save(update_fields=["enrolled_at", "updated_at"])
+    vendor.enrolled_iban = vendor.iban
+    vendor.save(update_fields=["enrolled_at", "enrolled_iban", "updated_at"])
     audit_record(
         actor=actor,
         action="vendor.enrol",
         obj=vendor,
-        changes={"enrolled_at": [None, at.isoformat()]},
+        changes={
+            "enrolled_at": [None, at.isoformat()],
+            "enrolled_iban": [None, mask_iban(vendor.iban)],
+        },
     )
     notify(recipients=vendor_members(vendor.pk), event="vendor_enrolled", obj=vendor)
     return vendor
@@ -88,6 +96,8 @@ def vendor_enrol(*, actor: User, vendor: Vendor, at: dt.datetime | None = None) 
 
 # --- payment requests ----------------------------------------------------------------------------------
 def request_amount(order: PurchaseOrder, kind: str) -> Decimal:
+    """domain.md §4: advance = amount × advance rate; balance = amount − the advance requested
+    (live), if any — so the live requests of an order never add up to more than its amount."""
     advance = (order.amount * order.scheme.advance_rate).quantize(CENT, rounding=ROUND_HALF_UP)
     if kind == PaymentKind.ADVANCE:
         return advance
@@ -107,6 +117,14 @@ def _body_hash(order_id, kind: str) -> str:
     ).hexdigest()
 
 
+def _lock_order(order_id) -> PurchaseOrder:
+    return (
+        PurchaseOrder.objects.select_for_update(of=("self",))
+        .select_related("scheme")
+        .get(pk=order_id)
+    )
+
+
 @transaction.atomic(durable=True)
 def payment_request_create(
     *,
@@ -120,11 +138,7 @@ def payment_request_create(
     at = _now(at)
     if not (actor.role == Role.VENDOR and actor.vendor_id == order.vendor_id):
         raise NotAllowed(_("Seul l'éditeur de la commande demande son paiement."))
-    order = (
-        PurchaseOrder.objects.select_for_update(of=("self",))
-        .select_related("scheme")
-        .get(pk=order.pk)
-    )
+    order = _lock_order(order.pk)
     if idempotency_key:
         record = (
             IdempotencyRecord.objects.filter(user=actor, key=idempotency_key)
@@ -171,36 +185,63 @@ def payment_request_create(
 
 
 def _lock_request(request: PaymentRequest) -> PaymentRequest:
+    """The order first, then the request: every writer of an order's requests (create, approve,
+    pay, batch, the order's cancellation) locks in this order, so they queue and never
+    deadlock."""
+    order_id = PaymentRequest.objects.filter(pk=request.pk).values_list("order_id", flat=True)
+    _lock_order(order_id.get())
     return (
         PaymentRequest.objects.select_for_update(of=("self",))
-        .select_related("order__scheme")
+        .select_related("order__scheme", "order__vendor", "batch")
         .get(pk=request.pk)
+    )
+
+
+#: codes that do not stop a request already filed from being approved or paid: the request
+#: itself, filed before its deadline
+FILED_REQUEST_CODES = ("ALREADY_REQUESTED", "REQUEST_AFTER_DEADLINE")
+
+
+def payable_reasons(reasons: list[str]) -> list[str]:
+    """Of an order's reasons for a kind, those that forbid approving or paying a request of
+    that kind already filed: the order must still be eligible at that instant (not cancelled,
+    void or lapsed, referencing active, establishment not funded elsewhere, vendor enrolled
+    with the IBAN verified then…)."""
+    return [code for code in reasons if code not in FILED_REQUEST_CODES]
+
+
+def request_payable_reasons(request: PaymentRequest, at: dt.datetime) -> list[str]:
+    return payable_reasons(
+        eligibility.order_reasons(request.order_id, now=at).for_kind(request.kind)
     )
 
 
 @transaction.atomic(durable=True)
 def payment_request_approve(*, actor: User, request: PaymentRequest, at=None) -> PaymentRequest:
-    """Approval re-checks eligibility (a referencing may have been revoked since)."""
+    """Approval re-checks eligibility (a referencing may have been revoked since). From then on
+    the order is funded: only an ANS admin or a payment officer may cancel it."""
     at = _now(at)
     _require_officer(actor)
     request = _lock_request(request)
     require_transition(request, "approve")
-    reasons = [
-        code
-        for code in eligibility.order_reasons(request.order_id, now=at).for_kind(request.kind)
-        if code
-        not in ("ALREADY_REQUESTED", "REQUEST_AFTER_DEADLINE")  # the request itself, filed in time
-    ]
+    reasons = request_payable_reasons(request, at)
     if reasons:
         raise Conflict(errors=_reason_errors(reasons))
     request.approve(at=at, by=actor)
     request.save()
+    order = request.order
+    changes = {}
+    if order.funded_at is None:
+        order.funded_at = at
+        order.save(update_fields=["funded_at", "updated_at"])
+        changes["order_funded_at"] = [None, at.isoformat()]
     audit_record(
         actor=actor,
         action="payment_request.approve",
         obj=request,
         from_state=PaymentState.SUBMITTED,
         to_state=request.state,
+        changes=changes,
     )
     notify(
         recipients=vendor_members(request.order.vendor_id),
@@ -240,21 +281,50 @@ def payment_request_reject(
     return request
 
 
+def _four_eyes_refusal(actor: User, request: PaymentRequest) -> NotAllowed | None:
+    """Who may not pay a request: the officer who approved it, and the creator of its batch."""
+    if not settings.PAYMENT_FOUR_EYES:
+        return None
+    if request.approved_by_id == actor.pk:
+        return NotAllowed(
+            _("L'agent qui a validé la demande ne peut pas la payer (quatre yeux)."),
+            code="FOUR_EYES",
+        )
+    if request.batch_id and request.batch.created_by_id == actor.pk:
+        return NotAllowed(
+            _("L'agent qui a constitué le lot ne peut pas en marquer les demandes payées (quatre yeux)."),
+            code="FOUR_EYES",
+        )
+    return None
+
+
+def mark_paid_refusal(actor: User, request: PaymentRequest) -> ApplicationError | None:
+    """Why `actor` may not mark `request` paid, as far as roles and four-eyes go (None: they
+    may; the state and the eligibility are checked by the service at that instant)."""
+    if not actor.has_role(Role.PAYMENT_OFFICER):
+        return NotAllowed(_("Réservé aux agents payeurs (ASP)."))
+    return _four_eyes_refusal(actor, request)
+
+
 @transaction.atomic(durable=True)
 def payment_request_mark_paid(
     *, actor: User, request: PaymentRequest, payment_reference: str, at=None
 ) -> PaymentRequest:
+    """Paid only if the request is still payable at this instant (order eligible, vendor
+    enrolled with the IBAN verified then), and by another officer than the one who approved it
+    or put it in its batch."""
     at = _now(at)
     _require_officer(actor)
     request = _lock_request(request)
     require_transition(request, "mark_paid")
-    if settings.PAYMENT_FOUR_EYES and request.approved_by_id == actor.pk:
-        raise NotAllowed(
-            _("L'agent qui a validé la demande ne peut pas la payer (quatre yeux)."),
-            code="FOUR_EYES",
-        )
+    refusal = _four_eyes_refusal(actor, request)
+    if refusal is not None:
+        raise refusal
     if not payment_reference.strip():
         raise InvalidInput("required", _("Indiquez la référence du virement."), "payment_reference")
+    reasons = request_payable_reasons(request, at)
+    if reasons:
+        raise Conflict(errors=_reason_errors(reasons))
     request.mark_paid(at=at, by=actor, reference=payment_reference.strip())
     request.save()
     audit_record(
@@ -273,34 +343,259 @@ def payment_request_mark_paid(
     return request
 
 
+def payable_requests(requests: list[PaymentRequest], at: dt.datetime) -> dict:
+    """{request id: the codes that forbid paying it now} for approved requests (one statement
+    for all their orders; an empty list: payable)."""
+    reasons = eligibility.orders_reasons({r.order_id for r in requests}, now=at)
+    return {r.pk: payable_reasons(reasons[r.order_id].for_kind(r.kind)) for r in requests}
+
+
 @transaction.atomic(durable=True)
 def payment_batch_create(*, actor: User, at=None) -> PaymentBatch:
-    """Gather every approved request not yet in a batch, for export (CSV and SEPA XML)."""
+    """Gather the approved requests not yet in a batch that are payable now — their order still
+    eligible, their vendor enrolled with the IBAN verified then — and not approved by the
+    batch's creator (four-eyes), for export (CSV and SEPA XML)."""
     at = _now(at)
     _require_officer(actor)
-    pending = PaymentRequest.objects.select_for_update().filter(
-        state=PaymentState.APPROVED, batch__isnull=True
+    waiting = PaymentRequest.objects.filter(state=PaymentState.APPROVED, batch__isnull=True)
+    # orders first, then requests (see _lock_request), each in a stable order
+    list(
+        PurchaseOrder.objects.select_for_update(of=("self",))
+        .filter(pk__in=waiting.values("order_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    ids = list(pending.values_list("id", flat=True))
-    if not ids:
-        raise Conflict("NOTHING_TO_PAY", _("Aucune demande validée en attente de paiement."))
-    from django.db.models import Sum
-
-    total = PaymentRequest.objects.filter(pk__in=ids).aggregate(total=Sum("amount"))["total"]
+    candidates = list(waiting.select_for_update(of=("self",)).order_by("pk"))
+    if settings.PAYMENT_FOUR_EYES:
+        candidates = [r for r in candidates if r.approved_by_id != actor.pk]
+    refusals = payable_requests(candidates, at)
+    chosen = [r for r in candidates if not refusals[r.pk]]
+    if not chosen:
+        raise Conflict(
+            "NOTHING_TO_PAY",
+            _(
+                "Aucune demande validée payable par vous en attente : les demandes que vous avez "
+                "validées vont dans le lot d'un autre agent (quatre yeux), celles des éditeurs "
+                "à ré-enrôler attendent."
+            ),
+        )
+    total = sum((r.amount for r in chosen), Decimal("0"))
     batch = PaymentBatch.objects.create(
         created_by=actor,
         reference=f"SONS-{timezone.localtime(at):%Y%m%d-%H%M%S}",
         total=total,
-        count=len(ids),
+        count=len(chosen),
     )
-    PaymentRequest.objects.filter(pk__in=ids).update(batch=batch)
+    PaymentRequest.objects.filter(pk__in=[r.pk for r in chosen]).update(batch=batch)
     audit_record(
         actor=actor,
         action="payment_batch.create",
         obj=batch,
-        changes={"count": [None, len(ids)], "total": [None, str(total)]},
+        changes={
+            "count": [None, len(chosen)],
+            "total": [None, str(total)],
+            "requests": [None, sorted(str(r.pk) for r in chosen)],
+        },
     )
     return batch
+
+
+def batch_payable_requests(batch: PaymentBatch, at: dt.datetime | None = None) -> list:
+    """The requests of a batch that its export carries now: approved (never one already paid:
+    a second download of the file never pays twice) and still payable at this instant."""
+    at = _now(at)
+    requests = list(
+        PaymentRequest.objects.filter(batch=batch, state=PaymentState.APPROVED)
+        .select_related("order__scheme", "order__establishment", "order__vendor")
+        .order_by("created_at", "id")
+    )
+    refusals = payable_requests(requests, at)
+    return [r for r in requests if not refusals[r.pk]]
+
+
+# --- cancelled orders and recoveries ------------------------------------------------------------------
+def _recovery_due_on(at: dt.datetime) -> dt.date:
+    return paris_today(at) + dt.timedelta(days=settings.RECOVERY_DUE_DAYS)
+
+
+def order_ended(order: PurchaseOrder, actor, at: dt.datetime, reason: str) -> None:
+    """An order was cancelled or made void (orders.hooks.ORDER_ENDED, inside that transaction,
+    the order row locked): its unpaid live requests are rejected, and what was paid is to be
+    recovered from the vendor (an open recovery)."""
+    live = list(
+        PaymentRequest.objects.select_for_update(of=("self",))
+        .filter(order=order, state__in=LIVE_REQUEST_STATES)
+        .order_by("pk")
+    )
+    paid = Decimal("0")
+    for request in live:
+        if request.state == PaymentState.PAID:
+            paid += request.amount
+            continue
+        from_state = request.state
+        request.cancel_with_order(at=at, reason=_("Bon de commande annulé : %(r)s") % {"r": reason})
+        request.save()
+        audit_record(
+            actor=actor,
+            action="payment_request.reject",
+            obj=request,
+            from_state=from_state,
+            to_state=request.state,
+            reason=request.rejected_reason,
+        )
+        notify(
+            recipients=vendor_members(order.vendor_id),
+            event="payment_request_rejected",
+            obj=request,
+            context={"reason": request.rejected_reason},
+        )
+    if paid:
+        recovery = Recovery.objects.create(
+            purchase_order=order,
+            vendor_id=order.vendor_id,
+            establishment_id=order.establishment_id,
+            scheme_id=order.scheme_id,
+            amount=paid,
+            due_on=_recovery_due_on(at),
+            reason=reason,
+            opened_by=actor if isinstance(actor, User) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="recovery.open",
+            obj=recovery,
+            to_state=recovery.state,
+            reason=reason,
+            changes={
+                "amount": [None, str(paid)],
+                "order": [None, str(order.pk)],
+                "due_on": [None, recovery.due_on.isoformat()],
+            },
+        )
+        notify(
+            recipients=[*vendor_members(order.vendor_id), *users_with_role(Role.PAYMENT_OFFICER)],
+            event="recovery_opened",
+            obj=recovery,
+        )
+
+
+def funding_refusals(order: PurchaseOrder, at: dt.datetime) -> list[ErrorItem]:
+    """orders.hooks.SIGN_REFUSALS: an earlier order of that establishment for that scheme was
+    paid and cancelled — signed again only once recovered (the eligibility statement's
+    RECOVERY_OPEN and DUPLICATE_ORDER say the same)."""
+    states = set(
+        Recovery.objects.filter(
+            establishment_id=order.establishment_id,
+            scheme_id=order.scheme_id,
+            state__in=[RecoveryState.OPEN, RecoveryState.WRITTEN_OFF],
+        )
+        .exclude(purchase_order_id=order.pk)
+        .values_list("state", flat=True)
+    )
+    refusals = []
+    if RecoveryState.WRITTEN_OFF in states:
+        refusals.append(
+            ErrorItem(
+                "DUPLICATE_ORDER",
+                _(
+                    "L'établissement a déjà été financé sur ce dispositif (recouvrement admis en "
+                    "non-valeur)."
+                ),
+            )
+        )
+    if RecoveryState.OPEN in states:
+        refusals.append(
+            ErrorItem(
+                "RECOVERY_OPEN",
+                _(
+                    "Un recouvrement est en cours sur un bon de commande financé de cet "
+                    "établissement pour ce dispositif."
+                ),
+            )
+        )
+    return refusals
+
+
+def _lock_recovery(recovery: Recovery) -> Recovery:
+    return (
+        Recovery.objects.select_for_update(of=("self",))
+        .select_related("scheme", "establishment", "vendor")
+        .get(pk=recovery.pk)
+    )
+
+
+def recovery_write_off_refusal(actor: User, recovery: Recovery) -> NotAllowed | None:
+    if not actor.has_role(Role.PAYMENT_OFFICER):
+        return NotAllowed(_("Réservé aux agents payeurs (ASP)."))
+    if settings.PAYMENT_FOUR_EYES and recovery.opened_by_id == actor.pk:
+        return NotAllowed(
+            _(
+                "L'agent qui a ouvert le recouvrement ne peut pas l'admettre en non-valeur "
+                "(quatre yeux)."
+            ),
+            code="FOUR_EYES",
+        )
+    return None
+
+
+@transaction.atomic(durable=True)
+def recovery_mark_recovered(
+    *, actor: User, recovery: Recovery, payment_reference: str, at=None
+) -> Recovery:
+    """The vendor paid back: the establishment may be funded again for that scheme."""
+    at = _now(at)
+    _require_officer(actor)
+    recovery = _lock_recovery(recovery)
+    require_transition(recovery, "mark_recovered")
+    reference = (payment_reference or "").strip()
+    if not reference:
+        raise InvalidInput(
+            "required", _("Indiquez la référence du remboursement."), "payment_reference"
+        )
+    recovery.mark_recovered(at=at, by=actor, reference=reference)
+    recovery.save()
+    audit_record(
+        actor=actor,
+        action="recovery.mark_recovered",
+        obj=recovery,
+        from_state=RecoveryState.OPEN,
+        to_state=recovery.state,
+        changes={"payment_reference": [None, reference]},
+    )
+    notify(
+        recipients=vendor_members(recovery.vendor_id), event="recovery_recovered", obj=recovery
+    )
+    return recovery
+
+
+@transaction.atomic(durable=True)
+def recovery_write_off(*, actor: User, recovery: Recovery, reason: str, at=None) -> Recovery:
+    """Give up recovering (by another officer than the one who opened it): that establishment
+    is never funded again for that scheme."""
+    at = _now(at)
+    recovery = _lock_recovery(recovery)
+    refusal = recovery_write_off_refusal(actor, recovery)
+    if refusal is not None:
+        raise refusal
+    require_transition(recovery, "write_off")
+    if not (reason or "").strip():
+        raise InvalidInput("required", _("Le motif est obligatoire."), "reason")
+    recovery.write_off(at=at, by=actor, reason=reason.strip())
+    recovery.save()
+    audit_record(
+        actor=actor,
+        action="recovery.write_off",
+        obj=recovery,
+        from_state=RecoveryState.OPEN,
+        to_state=recovery.state,
+        reason=recovery.write_off_reason,
+    )
+    notify(
+        recipients=[*vendor_members(recovery.vendor_id), *users_with_role(Role.PAYMENT_OFFICER)],
+        event="recovery_written_off",
+        obj=recovery,
+    )
+    return recovery
 
 
 def eligibility_check_schemes(

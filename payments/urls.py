@@ -8,6 +8,7 @@ router.register("payment-requests", api.PaymentRequestViewSet, basename="payment
 router.register("payment-queue", api.PaymentQueueViewSet, basename="payment-queue")
 router.register("payment-batches", api.PaymentBatchViewSet, basename="payment-batch")
 router.register("eligibility-runs", api.EligibilityRunViewSet, basename="eligibility-run")
+router.register("recoveries", api.RecoveryViewSet, basename="recovery")
 
 urlpatterns = [
     path(

@@ -26,6 +26,11 @@ class Vendor(BaseModel):
         _("IBAN"), max_length=34, blank=True, default="", validators=[identifiers.validate_iban]
     )
     enrolled_at = models.DateTimeField(_("enrôlé auprès de l'ASP le"), null=True, blank=True)
+    #: the IBAN the paying agency verified at enrolment: the only one a payment file carries. A
+    #: new `iban` clears `enrolled_at` and leaves this one as it was, until the next enrolment.
+    enrolled_iban = models.CharField(
+        _("IBAN vérifié à l'enrôlement"), max_length=34, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["name"]

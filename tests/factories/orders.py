@@ -54,7 +54,7 @@ def make_order_world(*, enrolled: bool = True, **scheme_kwargs) -> OrderWorld:
     referencing = Referencing.objects.get(scheme=world.scheme, solution_version=world.version)
     if enrolled:
         type(world.vendor).objects.filter(pk=world.vendor.pk).update(
-            enrolled_at=referencing.valid_from
+            enrolled_at=referencing.valid_from, enrolled_iban=world.vendor.iban
         )
         world.vendor.refresh_from_db()
     establishment = EstablishmentFactory()

@@ -47,9 +47,10 @@ MATRIX = {
     "signatory": (404, 200, 200, 200, 200, 403, 200, 200, 403),
     "staff": (404, 403, 200, 200, 403, 403, 403, 403, 403),
     "other_establishment_signatory": (404, 404, 404, 404, 404, 404, 404, 404, 404),
-    "ans_admin": (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    # ANS admins and payment officers cancel (administratively; a funded order: recovery)
+    "ans_admin": (403, 403, 403, 200, 200, 403, 403, 403, 403),
     "reviewer": (403, 403, 403, 403, 403, 403, 403, 403, 403),
-    "payment_officer": (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "payment_officer": (403, 403, 403, 200, 200, 403, 403, 403, 403),
     "anonymous": (401, 401, 401, 401, 401, 401, 401, 401, 401),
 }
 assert set(MATRIX) == set(ACTORS)
@@ -172,7 +173,11 @@ def test_anonymous_reads_nothing(db):
         ("staff", "signed", []),
         ("signatory", "installation_declared", ["confirm-installation", "reserve"]),
         ("signatory", "reserved", ["confirm-installation"]),
-        ("ans_admin", "sent", []),
+        ("ans_admin", "sent", ["cancel"]),
+        ("ans_admin", "installed", ["cancel"]),
+        ("payment_officer", "lapsed", ["cancel"]),
+        ("payment_officer", "cancelled", []),
+        ("reviewer", "signed", []),
     ],
 )
 def test_actions_offered_match_what_is_allowed(db, who, state, expected):

@@ -281,7 +281,12 @@ def test_batch_exports_csv_and_sepa_xml(ow):
         .json()["id"]
     )
     _client(ow.world.officer).post(f"{URL}{request_id}/approve/")
-    officer = _client(ow.world.officer)
+    # four-eyes: the officer who approved does not batch it
+    assert (
+        _client(ow.world.officer).post("/api/v1/payment-batches/").json()["errors"][0]["code"]
+        == "NOTHING_TO_PAY"
+    )
+    officer = _client(UserFactory(role="payment_officer"))
     batch = officer.post("/api/v1/payment-batches/")
     assert batch.status_code == 201
     assert (batch.json()["count"], batch.json()["total"]) == (1, "12345.67")

@@ -26,7 +26,8 @@ At `--scale 1` (≈ 81,000 purchase orders), after the official wave-1 deploymen
   above the cap, accepted after the installation deadline, without acceptance report, of a vendor
   not enrolled with the paying agency; and a few extra orders were cancelled, declined, left in
   draft or sent, or voided (pre-referencing order on a version whose dossier was rejected) for an
-  establishment that signed with another vendor. The wave-1 calendar is the real one: today every
+  establishment that signed with another vendor — in each scheme the first cancelled one had
+  its advance paid, and its recovery is still open (RECOVERY_OPEN on that establishment's orders). The wave-1 calendar is the real one: today every
   request comes after its deadline (REQUEST_AFTER_DEADLINE).
 
 Set-based: rows are generated in Python (seeded) and written chunk by chunk in one transaction.
@@ -70,7 +71,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import ObjectRef, audit_record
 from orders.models import Establishment, PurchaseOrder, Reservation
-from payments.models import EligibilityResult, IdempotencyRecord, PaymentRequest
+from payments.models import EligibilityResult, IdempotencyRecord, PaymentRequest, Recovery
 from referencing_app.models import (
     Dossier,
     Evidence,
@@ -396,6 +397,7 @@ class Generator:
         self.admin_id = self.reviewer_id = self.customer_id = ""
         self.plans: dict[str, SchemePlan] = {}
         self.summary: dict[str, int] = {}
+        self.recoveries: list[Recovery] = []
 
     def log(self, message: str) -> None:
         self.out(f"[{time.monotonic() - self.started:7.1f} s] {message}")
@@ -468,6 +470,7 @@ class Generator:
                         nie=f"{MARKER_NIE}{n:04d}",
                         iban=_iban(n),
                         enrolled_at=SUBMISSION_OPENS + dt.timedelta(days=60 + below(rng, 200)),
+                        enrolled_iban=_iban(n),
                     )
                 )
             # Tail solutions (the smallest market shares) belong to one-product vendors; the
@@ -504,6 +507,7 @@ class Generator:
         for vendor in vendors:
             if id(vendor) in unenrolled:
                 vendor.enrolled_at = None
+                vendor.enrolled_iban = ""
         Vendor.objects.bulk_create(vendors)
         for n, vendor in enumerate(vendors):
             member = User(
@@ -717,7 +721,7 @@ class Generator:
             "id created_at updated_at establishment_id vendor_id scheme_id solution_version_id "
             "amount state referencing_id pre_referencing_dossier_id sent_at signed_at "
             "signed_by_id installed_version_id installed_on acceptance_report_id declared_at "
-            "accepted_at accepted_by_id tacit_acceptance ended_at end_reason",
+            "accepted_at accepted_by_id tacit_acceptance ended_at end_reason funded_at",
         )
         self.reservations = self._table(
             Reservation, "id created_at updated_at order_id text raised_by_id lifted_at"
@@ -758,6 +762,9 @@ class Generator:
             drop_keys(keys)
             for name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            # the money trigger (payments migration 0004) sums an order's requests per row:
+            # without the indexes, a scan each; checked once, set-based, in rebuild_indexes
+            cursor.execute(f"ALTER TABLE {PaymentRequest._meta.db_table} DISABLE TRIGGER USER")
         self.log(
             f"{len(indexes)} index secondaires et {len(keys)} clés étrangères suspendus "
             "pendant le chargement"
@@ -777,6 +784,18 @@ class Generator:
         started = time.monotonic()
         add_keys(keys)
         self.log(f"{len(keys)} clés étrangères vérifiées ({time.monotonic() - started:.1f} s)")
+        requests = PaymentRequest._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {requests} ENABLE TRIGGER USER")
+            cursor.execute(
+                f"""SELECT pr.order_id FROM {requests} pr
+                    JOIN {PurchaseOrder._meta.db_table} o ON o.id = pr.order_id
+                    WHERE pr.state IN ('submitted', 'approved', 'paid')
+                    GROUP BY pr.order_id, o.amount HAVING SUM(pr.amount) > o.amount LIMIT 1"""
+            )
+            over = cursor.fetchone()
+        if over:
+            raise CommandError(f"requests above the order's amount: {over[0]}")
 
     def plan_profiles(self, plan: SchemePlan, n: int, rng: Random) -> None:
         minimum = n >= 100
@@ -943,14 +962,23 @@ class Generator:
             "pre_referencing_dossier_id": dossier_id,
             "updated": signed,
         }
+        recovered = (
+            state == "cancelled" and version.enrolled and not plan.states.get("recovery")
+        )
+        if recovered:  # signed, its advance paid, then cancelled by ANS: a recovery is open
+            plan.states["recovery"] = 1
+            row.update(pre_referencing_dossier_id=None)
         if state in ("draft", "sent", "declined", "cancelled"):
-            row.update(referencing_id=None, pre_referencing_dossier_id=None, signed_at=None)
+            if not recovered:
+                row.update(referencing_id=None, pre_referencing_dossier_id=None, signed_at=None)
             if state == "draft":
                 row.update(sent_at=None, updated=created)
             elif state == "sent":
                 row.update(updated=sent)
             else:
                 ended = sent + dt.timedelta(seconds=below(rng, DAY * 20))
+                if recovered:
+                    ended = signed + dt.timedelta(days=10)
                 row.update(
                     updated=ended,
                     ended_at=ended,
@@ -968,6 +996,33 @@ class Generator:
             )
         else:
             self.installation(rng, plan, profile, state, version, order_id, row)
+        funded_at = None
+        if (
+            state in ("signed", "installation_declared", "reserved", "installed", "lapsed")
+            and profile in ("installed", "signed", "installation_declared", "reserved", "lapsed")
+            and version.enrolled
+        ):
+            funded_at = self.payments(rng, plan, state, version, order_id, amount, row)
+        if recovered:
+            cents = int(
+                (Decimal(amount) * plan.advance_rate).to_integral_value(rounding="ROUND_HALF_UP")
+            )
+            funded_at = self.request(
+                rng, order_id, "advance", cents, "paid", version, signed + dt.timedelta(days=2)
+            )
+            self.recoveries.append(
+                Recovery(
+                    id=nid(rng),
+                    purchase_order_id=order_id,
+                    vendor_id=version.vendor_id,
+                    establishment_id=est_id,
+                    scheme_id=plan.scheme.pk,
+                    amount=money(cents),
+                    due_on=(row["ended_at"] + dt.timedelta(days=30)).date(),
+                    reason=row["end_reason"],
+                    opened_by_id=self.officers[0],
+                )
+            )
         self.orders.add(
             (
                 order_id,
@@ -993,14 +1048,9 @@ class Generator:
                 row.get("tacit", False),
                 row.get("ended_at"),
                 row.get("end_reason", ""),
+                funded_at,
             )
         )
-        if (
-            state in ("signed", "installation_declared", "reserved", "installed", "lapsed")
-            and profile in ("installed", "signed", "installation_declared", "reserved", "lapsed")
-            and version.enrolled
-        ):
-            self.payments(rng, plan, state, version, order_id, amount, row)
         return signed
 
     def installation(self, rng, plan, profile, state, version, order_id, row) -> None:
@@ -1084,10 +1134,12 @@ class Generator:
                 )
             row.update(updated=raised)
 
-    def payments(self, rng, plan, state, version, order_id, amount, row) -> None:
+    def payments(self, rng, plan, state, version, order_id, amount, row):
+        """Adds the order's payment requests; returns when money was first approved on it."""
         signed = row["signed_at"]
         advance_cents = 0
         advance_state = None
+        funded_at = None
         if rng.random() < plan.spec.advance_share:
             advance_cents = int(
                 (Decimal(amount) * plan.advance_rate).to_integral_value(rounding="ROUND_HALF_UP")
@@ -1106,13 +1158,15 @@ class Generator:
                 signed + dt.timedelta(seconds=DAY + below(rng, DAY * 40)),
                 max(signed + dt.timedelta(minutes=5), plan.order_deadline - dt.timedelta(hours=1)),
             )
-            self.request(rng, order_id, "advance", advance_cents, advance_state, version, requested)
+            funded_at = self.request(
+                rng, order_id, "advance", advance_cents, advance_state, version, requested
+            )
             if advance_state == "rejected":
                 advance_cents = 0
         if state != "installed" or advance_state in ("approved", "submitted"):
-            return
+            return funded_at
         if rng.random() >= BALANCE_SHARE:
-            return
+            return funded_at
         draw = rng.random()
         balance_state = (
             "paid"
@@ -1127,11 +1181,13 @@ class Generator:
             row["accepted_at"] + dt.timedelta(seconds=DAY + below(rng, DAY * 50)),
             plan.payment_deadline - dt.timedelta(hours=1),
         )
-        self.request(
+        approved = self.request(
             rng, order_id, "balance", amount - advance_cents, balance_state, version, requested
         )
+        return funded_at or approved
 
-    def request(self, rng, order_id, kind, cents, state, version, requested) -> None:
+    def request(self, rng, order_id, kind, cents, state, version, requested):
+        """Adds one payment request; returns its approval instant (None: not approved)."""
         approved_by = approved_at = decided_at = paid_by = paid_at = None
         reason, reference, updated = "", "", requested
         if state in ("approved", "paid"):
@@ -1167,6 +1223,7 @@ class Generator:
                 None,
             )
         )
+        return approved_at
 
     def run(self) -> dict:
         self.tables_init()
@@ -1181,6 +1238,7 @@ class Generator:
             self.loader.close()
         self.log(f"{self.orders.count} commandes écrites")
         self.rebuild_indexes(indexes)
+        Recovery.objects.bulk_create(self.recoveries)
         self.summary.update(
             establishments=self.est.count,
             eligible_base=self.base.count,
@@ -1188,6 +1246,7 @@ class Generator:
             acceptance_reports=self.evidence.count,
             reservations=self.reservations.count,
             payment_requests=self.requests.count,
+            recoveries=len(self.recoveries),
         )
         self.summary["states"] = {
             plan.spec.code: dict(sorted(plan.states.items())) for plan in self.plans.values()
@@ -1254,6 +1313,7 @@ def delete_generated(log) -> dict:
             PurchaseOrder,
             PaymentRequest,
             IdempotencyRecord,
+            Recovery,
             Reservation,
             EligibilityResult,
             Evidence,
@@ -1287,6 +1347,7 @@ def delete_generated(log) -> dict:
                 f"DELETE FROM {t['IdempotencyRecord']} WHERE payment_request_id IN "
                 f"(SELECT id FROM {t['PaymentRequest']} WHERE order_id IN ({orders}))",
             ),
+            ("recoveries", f"DELETE FROM {t['Recovery']} WHERE purchase_order_id IN ({orders})"),
             ("payment_requests", f"DELETE FROM {t['PaymentRequest']} WHERE order_id IN ({orders})"),
             ("reservations", f"DELETE FROM {t['Reservation']} WHERE order_id IN ({orders})"),
             ("orders", f"DELETE FROM {t['PurchaseOrder']} WHERE vendor_id IN ({vendors})"),
