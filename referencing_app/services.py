@@ -33,6 +33,7 @@ from referencing_app.models import (
     ReferencingState,
     Statement,
     Verdict,
+    VerdictRecord,
     VerdictValue,
 )
 from sons.models import DEFAULT_EVIDENCE_MAX_BYTES, RequirementSet, Scheme
@@ -91,19 +92,22 @@ def _check_profiles(requirement_set: RequirementSet, claimed: Sequence[str]) -> 
 
 
 def _accept_charter(dossier: Dossier, actor: User, accepted: bool | None, at: dt.datetime) -> None:
-    if accepted is None:
+    """Accept or withdraw the charter: only the vendor's legal signatory changes it either way
+    (asking for what is already the case changes nothing and is not refused)."""
+    if accepted is None or accepted == dossier.charter_accepted:
         return
-    if accepted and dossier.charter_accepted_at is None:
-        if not actor.signatory:
-            raise NotAllowed(
-                _(
-                    "La charte doit être acceptée par le représentant légal (signataire) de l'éditeur."
-                ),
-                code="NOT_LEGAL_SIGNATORY",
-            )
+    if not actor.signatory:
+        raise NotAllowed(
+            _(
+                "Seul le représentant légal (signataire) de l'éditeur peut accepter ou retirer "
+                "l'acceptation de la charte."
+            ),
+            code="NOT_LEGAL_SIGNATORY",
+        )
+    if accepted:
         dossier.charter_accepted_at = at
         dossier.charter_accepted_by = actor
-    elif not accepted:
+    else:
         dossier.charter_accepted_at = None
         dossier.charter_accepted_by = None
 
@@ -496,8 +500,17 @@ def _require_instructor(actor: User, dossier: Dossier) -> None:
 
 @transaction.atomic(durable=True)
 def verdict_put(
-    *, actor: User, dossier: Dossier, requirement_code: str, verdict: str, comment: str = ""
+    *,
+    actor: User,
+    dossier: Dossier,
+    requirement_code: str,
+    verdict: str,
+    comment: str = "",
+    at: dt.datetime | None = None,
 ) -> Verdict:
+    """Give (or give again) the verdict on one requirement. `Verdict` keeps the current one;
+    every put also appends a `VerdictRecord`, never updated, which the four-eyes rule reads."""
+    at = _now(at)
     dossier = _lock(dossier)
     if not actor.has_role(Role.REVIEWER, Role.ANS_ADMIN):
         raise NotAllowed(_("Réservé à l'ANS."))
@@ -522,6 +535,15 @@ def verdict_put(
     obj = existing or Verdict(dossier=dossier, requirement=requirement)
     obj.verdict, obj.comment, obj.reviewer, obj.revision = verdict, comment, actor, dossier.revision
     obj.save()
+    VerdictRecord.objects.create(
+        dossier=dossier,
+        requirement=requirement,
+        revision=dossier.revision,
+        verdict=verdict,
+        comment=comment,
+        given_by=actor,
+        given_at=at,
+    )
     audit_record(
         actor=actor,
         action="dossier.verdict",
@@ -607,14 +629,11 @@ def dossier_request_changes(
 
 
 def _require_four_eyes(actor: User, dossier: Dossier) -> None:
-    reviewed = (
-        dossier.reviewer_id == actor.pk
-        or Verdict.objects.filter(dossier=dossier, reviewer=actor).exists()
-    )
-    if reviewed:
+    if selectors.four_eyes_excludes(dossier, actor):
         raise NotAllowed(
             _(
-                "Principe des quatre yeux : la décision revient à un administrateur qui n'a pas instruit ce dossier."
+                "Principe des quatre yeux : la décision revient à un administrateur qui n'a pas "
+                "pris part à l'instruction de ce dossier."
             ),
             code="FOUR_EYES",
         )
@@ -666,6 +685,18 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
         from_state=DossierState.IN_REVIEW,
         to_state=dossier.state,
         changes={"reference": [None, referencing.reference]},
+    )
+    # the referencing's own history starts here (suspensions, revocation… follow)
+    audit_record(
+        actor=actor,
+        action="referencing.create",
+        obj=referencing,
+        to_state=referencing.state,
+        changes={
+            "reference": [None, referencing.reference],
+            "dossier": [None, str(dossier.pk)],
+            "valid_until": [None, referencing.valid_until.isoformat()],
+        },
     )
     notify(
         recipients=vendor_members(dossier.vendor_id),
@@ -721,7 +752,15 @@ def dossier_ended_hooks(dossier: Dossier, actor=None) -> None:
 def comment_create(
     *, actor: User, dossier: Dossier, body: str, internal: bool = False, requirement_code: str = ""
 ) -> Comment:
+    """A message on a dossier: ANS admins on any dossier, a reviewer on the dossiers assigned to
+    them (internal notes included), vendor members on their own (never an internal note)."""
+    dossier = _lock(dossier)
     ans = selectors.is_ans(actor)
+    if ans and not actor.is_ans_admin and dossier.reviewer_id != actor.pk:
+        raise NotAllowed(
+            _("Un instructeur ne commente que les dossiers qui lui sont attribués."),
+            code="NOT_ASSIGNED_REVIEWER",
+        )
     if not ans:
         _require_vendor_member(actor, dossier)
         if internal:
