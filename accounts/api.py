@@ -16,7 +16,8 @@ from core.permissions import IsAnsAdmin
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for an API token. Repeated failures slow down."""
+    """Exchange a username and password for a new API token, shown this once (only its hash is
+    kept). Repeated failures slow down."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -25,13 +26,13 @@ class TokenObtainView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = services.token_obtain(
+        issued = services.token_obtain(
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
             ip_address=client_ip(request),
             request=request,
         )
-        return Response({"token": token.key})
+        return Response({"token": issued.key})
 
 
 class MeView(APIView):

@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -92,3 +93,38 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.ip_address} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class ApiToken(models.Model):
+    """An API key of a user. Only its SHA-256 is stored: the key itself is shown once, when
+    `accounts.services.token_obtain` creates it, and cannot be read back by anyone (a superuser
+    included). `prefix` (its first characters) lets a person recognise a key they hold."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("utilisateur"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    key_hash = models.CharField(_("empreinte SHA-256 de la clé"), max_length=64, unique=True)
+    prefix = models.CharField(_("début de la clé"), max_length=8)
+    name = models.CharField(_("nom"), max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        """What is stored and looked up: the key's SHA-256, in hex. Keys are 160 random bits, so
+        a plain hash is enough (no salt, no slow hash) and lets the lookup use the index."""
+        return hashlib.sha256(key.encode()).hexdigest()

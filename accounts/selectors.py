@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from core.errors import NotFound
 
 
@@ -26,3 +26,12 @@ def establishment_members(establishment_id) -> list[User]:
 
 def users_with_role(role: str) -> list[User]:
     return list(User.objects.filter(role=role, is_active=True))
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The token whose key this is, with its user (one query, by the hash's unique index)."""
+    return ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+
+
+def api_tokens_of(user_id) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user_id=user_id).order_by("-created_at", "-pk")

@@ -1,10 +1,12 @@
-"""Writes on accounts: users, tokens, login throttling."""
+"""Writes on accounts: users, API tokens, login throttling."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+import secrets
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
@@ -13,11 +15,10 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
-from accounts.models import LoginFailure, Role, User
+from accounts.models import ApiToken, LoginFailure, Role, User
 from core.audit import audit_record, diff, snapshot
-from core.errors import ApplicationError, InvalidInput, TooManyAttempts
+from core.errors import ApplicationError, InvalidInput, NotAllowed, TooManyAttempts
 
 security_log = logging.getLogger("sons.security")
 
@@ -28,9 +29,16 @@ USER_AUDITED_FIELDS = (
     "last_name",
     "role",
     "vendor",
+    "establishment",
     "signatory",
     "is_active",
+    "is_staff",
+    "is_superuser",
 )
+USER_M2M_FIELDS = ("groups", "user_permissions")
+USER_EDITABLE_FIELDS = (*USER_AUDITED_FIELDS, *USER_M2M_FIELDS)
+# Who may use the Django admin, and do what there: changed by superusers only.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 # --- login throttling ---------------------------------------------------------------------------
@@ -80,17 +88,86 @@ def login_failure_record(*, username: str, ip_address: str | None, channel: str)
     )
 
 
-def token_obtain(*, username: str, password: str, ip_address: str | None, request=None) -> Token:
-    """Exchange credentials for the user's API token (created on first use)."""
+# --- API tokens ---------------------------------------------------------------------------------
+TOKENS_PER_USER = 20
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+class NewApiToken(NamedTuple):
+    """A token just created, and its key in clear: the only time anyone sees it."""
+
+    token: ApiToken
+    key: str
+
+
+def token_obtain(
+    *, username: str, password: str, ip_address: str | None, request=None
+) -> NewApiToken:
+    """Exchange credentials for a NEW API token of that user (see `api_token_create`).
+
+    Each call creates a token: several programs of one user each hold their own, and the
+    oldest beyond `TOKENS_PER_USER` are deleted."""
     login_throttle_check(username=username, ip_address=ip_address)
     user = authenticate(request, username=username, password=password)
     if user is None:  # the failure is recorded by the user_login_failed receiver
         raise ApplicationError("invalid_credentials", _("Identifiant ou mot de passe incorrect."))
-    with transaction.atomic():
-        token, created = Token.objects.get_or_create(user=user)
-        if created:
-            audit_record(actor=user, action="token.create", obj=user)
-    return token
+    return api_token_create(actor=user, user=user)
+
+
+@transaction.atomic(durable=True)
+def api_token_create(*, actor: User | str, user: User, name: str = "") -> NewApiToken:
+    """Create an API token for `user` and return it with its key, in clear this once.
+
+    Only the key's SHA-256 is stored. A user keeps at most `TOKENS_PER_USER` (20) tokens:
+    creating one more deletes the oldest. `actor` is the user themself, or a system actor (a
+    management command, a benchmark script): nobody else, a superuser included, obtains a key
+    that acts as another person. Audited as `token.create` on the user, with the key's prefix
+    only."""
+    if not isinstance(actor, str) and getattr(actor, "pk", None) != user.pk:
+        raise NotAllowed(_("Seul le titulaire d'un compte peut obtenir un jeton d'API pour lui."))
+    user = User.objects.select_for_update().get(pk=user.pk)  # one token creation at a time
+    key = secrets.token_hex(20)
+    token = ApiToken.objects.create(
+        user=user, key_hash=ApiToken.hash_key(key), prefix=key[: ApiToken.PREFIX_LENGTH], name=name
+    )
+    oldest = list(
+        ApiToken.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[TOKENS_PER_USER:]
+    )
+    if oldest:
+        ApiToken.objects.filter(pk__in=oldest).delete()
+    changes: dict[str, list[Any]] = {"token": [None, str(token)]}
+    if name:
+        changes["name"] = [None, name]
+    audit_record(
+        actor=actor,
+        action="token.create",
+        obj=user,
+        changes=changes,
+        reason=(
+            _("%(n)s jeton(s) le(s) plus ancien(s) supprimé(s) (limite : %(max)s par compte).")
+            % {"n": len(oldest), "max": TOKENS_PER_USER}
+            if oldest
+            else ""
+        ),
+    )
+    return NewApiToken(token, key)
+
+
+def api_token_touch(*, token: ApiToken, now: dt.datetime | None = None) -> None:
+    """Record that `token` was just used, at most once per `TOKEN_TOUCH_INTERVAL`: one
+    conditional UPDATE, and no query at all when the stored instant is recent enough.
+
+    Bookkeeping like Django's `last_login`, not a decision: no actor, no audit entry."""
+    now = now or timezone.now()
+    stale = now - TOKEN_TOUCH_INTERVAL
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -127,8 +204,63 @@ def _check_password(password: str, user: User) -> None:
         raise ValidationError({"password": exc.error_list}) from exc
 
 
+def _require_user_admin(actor: User | str, *, privileges: bool = False) -> None:
+    """Accounts are managed by ANS admins (and system actors: `load_demo`). Granting or removing
+    access to the Django admin (`PRIVILEGE_FIELDS`) is for superusers only."""
+    if isinstance(actor, str):
+        return
+    if not (getattr(actor, "is_authenticated", False) and actor.is_ans_admin):
+        raise NotAllowed(_("Réservé aux administrateurs ANS."))
+    if privileges and not actor.is_superuser:
+        raise NotAllowed(
+            _("Seul un superutilisateur peut changer les droits d'accès à l'administration.")
+        )
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = sorted(set(fields) - set(USER_EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput("unknown_field", _("Champ inconnu."), unknown[0])
+
+
+def _m2m_labels(name: str, values: Iterable[Any]) -> list[str]:
+    """Groups by name, permissions as `app_label.codename`: readable in the trail for years."""
+    if name == "user_permissions":
+        return sorted(f"{p.content_type.app_label}.{p.codename}" for p in values)
+    return sorted(str(group.name) for group in values)
+
+
+def _current_m2m(user: User, name: str) -> list[Any]:
+    if name == "user_permissions":
+        return list(user.user_permissions.select_related("content_type"))
+    return list(user.groups.all())
+
+
+def _user_state(user: User, m2m: dict[str, list[Any]]) -> dict[str, Any]:
+    """What the audit compares: the scalar fields, and the many-to-many as labels."""
+    state = snapshot(user, USER_AUDITED_FIELDS)
+    for name in USER_M2M_FIELDS:
+        state[name] = _m2m_labels(name, m2m[name])
+    return state
+
+
 @transaction.atomic(durable=True)
-def user_create(*, actor: User, password: str, **fields: Any) -> User:
+def user_create(
+    *,
+    actor: User | str,
+    password: str,
+    groups: Iterable[Any] = (),
+    user_permissions: Iterable[Any] = (),
+    **fields: Any,
+) -> User:
+    """Create an account. ANS admins only; `is_staff`, `is_superuser`, groups or permissions
+    only by a superuser. Audited as `user.create` (never the password)."""
+    _check_fields(fields)
+    m2m = {"groups": list(groups), "user_permissions": list(user_permissions)}
+    _require_user_admin(
+        actor,
+        privileges=bool(fields.get("is_staff") or fields.get("is_superuser") or any(m2m.values())),
+    )
     fields.setdefault("role", "")
     _check_membership(
         role=fields["role"],
@@ -142,19 +274,32 @@ def user_create(*, actor: User, password: str, **fields: Any) -> User:
     _check_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(
-        actor=actor,
-        action="user.create",
-        obj=user,
-        changes=diff({}, snapshot(user, USER_AUDITED_FIELDS)),
-    )
+    for name, values in m2m.items():
+        if values:
+            getattr(user, name).set(values)
+    changes = diff({}, _user_state(user, m2m))
+    for name in USER_M2M_FIELDS:  # an account is created without any: say nothing of them
+        if not m2m[name]:
+            changes.pop(name, None)
+    audit_record(actor=actor, action="user.create", obj=user, changes=changes)
     return user
 
 
 @transaction.atomic(durable=True)
-def user_update(*, actor: User, user: User, password: str | None = None, **fields: Any) -> User:
+def user_update(
+    *, actor: User | str, user: User, password: str | None = None, **fields: Any
+) -> User:
+    """Change an account. ANS admins only; `PRIVILEGE_FIELDS` only by a superuser.
+
+    A new password revokes every API token of the user. Audited as `user.update` with the
+    before/after of each changed field (a password as `***`, never its value nor its hash);
+    nothing changed, nothing written."""
+    _check_fields(fields)
+    _require_user_admin(actor)
+    new_m2m = {name: list(fields.pop(name)) for name in USER_M2M_FIELDS if name in fields}
     user = User.objects.select_for_update().get(pk=user.pk)
-    before = snapshot(user, USER_AUDITED_FIELDS)
+    current_m2m = {name: _current_m2m(user, name) for name in USER_M2M_FIELDS}
+    before = _user_state(user, current_m2m)
     for name, value in fields.items():
         setattr(user, name, value)
     _check_membership(
@@ -168,13 +313,21 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
         and User.objects.filter(username__iexact=user.username).exclude(pk=user.pk).exists()
     ):
         raise InvalidInput("unique", _("Cet identifiant est déjà pris."), "username")
-    changes = diff(before, snapshot(user, USER_AUDITED_FIELDS))
+    changes = diff(before, _user_state(user, {**current_m2m, **new_m2m}))
+    if any(name in changes for name in PRIVILEGE_FIELDS):
+        _require_user_admin(actor, privileges=True)
     if password:
         _check_password(password, user)
         user.set_password(password)
         changes["password"] = ["***", "*** (modifié)"]
-        Token.objects.filter(user=user).delete()  # a new password revokes the API token
+        revoked, _by_model = ApiToken.objects.filter(user=user).delete()
+        if revoked:  # a new password revokes every API token
+            changes["api_tokens"] = [revoked, 0]
+    if not changes:
+        return user
     user.save()
-    if changes:
-        audit_record(actor=actor, action="user.update", obj=user, changes=changes)
+    for name, values in new_m2m.items():
+        if name in changes:
+            getattr(user, name).set(values)
+    audit_record(actor=actor, action="user.update", obj=user, changes=changes)
     return user

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,10 @@ from core.models import AuditEntry
 GENESIS_HASH = "0" * 64
 AUDIT_LOCK_KEY = 0x534F4E53  # "SONS"
 SYSTEM = "système"
+SUPERUSER_MARK = "(superutilisateur)"
+ADMIN_CHANNEL = "admin"
+
+_channel: ContextVar[str] = ContextVar("audit_channel", default="")
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,37 @@ def _object_ref(obj: models.Model | ObjectRef) -> ObjectRef:
 
 
 def _actor_fields(actor: Any) -> tuple[Any, str]:
-    """`actor` is a user, or a string naming a system actor (a sweep, a command)."""
+    """`actor` is a user, or a string naming a system actor (a sweep, a command).
+
+    A Django superuser is named as such (`"admin.ans (superutilisateur)"`): whoever reads the
+    trail sees that the write did not depend on a role. The label is stored, hashed and compared
+    as is, so it is French whatever the request's language."""
     if actor is None or isinstance(actor, str):
         return None, f"{SYSTEM}: {actor}" if actor else SYSTEM
     if getattr(actor, "is_authenticated", False):
-        return actor.pk, actor.get_username()
+        name = actor.get_username()
+        if getattr(actor, "is_superuser", False):
+            name = f"{name} {SUPERUSER_MARK}"
+        return actor.pk, name
     return None, "anonyme"
+
+
+@contextmanager
+def audit_channel(name: str) -> Iterator[None]:
+    """Every entry written inside this block says it came through `name` (`ADMIN_CHANNEL`: the
+    Django admin): its `reason` is `name`, or `"name — reason"` when the service gave one."""
+    token = _channel.set(name)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
+def _reason(reason: str) -> str:
+    channel = _channel.get()
+    if not channel or reason == channel or reason.startswith(f"{channel} — "):
+        return reason or ""
+    return f"{channel} — {reason}" if reason else channel
 
 
 def _lock_chain() -> tuple[int, str]:
@@ -131,6 +162,7 @@ def audit_record_many(
         return []
     seq, prev_hash = _lock_chain()
     actor_id, actor_repr = _actor_fields(actor)
+    reason = _reason(reason or "")
     at = at or timezone.now()
     safe_changes = _json_safe(changes or {})
     entries = []
@@ -148,7 +180,7 @@ def audit_record_many(
             object_repr=ref.object_repr,
             from_state=from_state or "",
             to_state=to_state or "",
-            reason=reason or "",
+            reason=reason,
             changes=safe_changes,
             prev_hash=prev_hash,
         )

@@ -12,6 +12,7 @@ from referencing_app.models import (
     Referencing,
     Statement,
     Verdict,
+    VerdictRecord,
 )
 
 
@@ -47,6 +48,13 @@ class VerdictInline(ReadOnlyInline):
     fields = ["requirement", "verdict", "comment", "reviewer", "revision"]
 
 
+class VerdictRecordInline(ReadOnlyInline):
+    model = VerdictRecord
+    fields = ["given_at", "requirement", "revision", "verdict", "comment", "given_by"]
+    readonly_fields = fields
+    verbose_name_plural = "historique des avis"
+
+
 class ChangeRequestInline(ReadOnlyInline):
     model = ChangeRequest
     fields = ["created_at", "requested_by", "reason", "requirement_codes", "due_at", "answered_at"]
@@ -74,7 +82,13 @@ class DossierAdmin(ReadOnlyAdmin):
     list_filter = ["state", "complete", "scheme__wave", "scheme__category"]
     list_select_related = ["scheme", "solution_version__solution", "vendor", "reviewer"]
     search_fields = ["vendor__name", "solution_version__solution__name", "scheme__code"]
-    inlines = [StatementInline, VerdictInline, ChangeRequestInline, CommentInline]
+    inlines = [
+        StatementInline,
+        VerdictInline,
+        VerdictRecordInline,
+        ChangeRequestInline,
+        CommentInline,
+    ]
 
 
 @admin.register(Referencing)

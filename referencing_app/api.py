@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from core.api import Pagination, csv_safe
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from core.files import private_file_response
 from core.permissions import roles
 from referencing_app import selectors, services
@@ -35,6 +35,7 @@ from referencing_app.serializers import (
     RequiredReasonSerializer,
     RevisionSerializer,
     StatementSerializer,
+    VerdictRecordSerializer,
     VerdictSerializer,
 )
 
@@ -109,7 +110,8 @@ class DossierViewSet(
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.dossier_list_for_user(self.request.user)
+        user = self.request.user
+        return selectors.with_instruction_part(selectors.dossier_list_for_user(user), user)
 
     def get_object(self) -> Dossier:
         return selectors.dossier_get_for_user(self.request.user, self.kwargs["pk"])
@@ -145,7 +147,10 @@ class DossierViewSet(
         """The instruction queue: complete dossiers first, then first-in first-out."""
         if not selectors.is_ans(request.user):
             raise NotFound()
-        page = self.paginate_queryset(selectors.reviewer_queue(request.user))
+        queue = selectors.with_instruction_part(
+            selectors.reviewer_queue(request.user), request.user
+        )
+        page = self.paginate_queryset(queue)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=MissingSerializer(many=True))
@@ -258,6 +263,22 @@ class DossierViewSet(
         return Response(
             VerdictSerializer(dossier.verdicts.select_related("requirement"), many=True).data
         )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("requirement", str, description="code d'une exigence")],
+        responses=VerdictRecordSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="verdict-history")
+    def verdict_history(self, request, pk=None):
+        """Every verdict given on the dossier, oldest first, each with its author and the
+        revision it judged (append-only; ANS only)."""
+        dossier = self.get_object()
+        if not selectors.is_ans(request.user):
+            raise NotAllowed("L'historique des avis est réservé à l'ANS.")
+        records = selectors.verdict_history(
+            dossier, request.query_params.get("requirement", "").replace("\x00", "")[:40]
+        )
+        return Response(VerdictRecordSerializer(records, many=True).data)
 
     @extend_schema(request=VerdictSerializer, responses=VerdictSerializer)
     @action(detail=True, methods=["put"], url_path=r"verdicts/(?P<requirement_code>[^/]+)")

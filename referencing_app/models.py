@@ -281,6 +281,54 @@ class Verdict(BaseModel):
         return f"{self.requirement.code}: {self.verdict}"
 
 
+class VerdictRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("L'historique des avis est en ajout seul.")
+
+    def delete(self):
+        raise TypeError("L'historique des avis est en ajout seul.")
+
+
+class VerdictRecord(BaseModel):
+    """One verdict as it was given: who, when, on which revision. Append-only: `Verdict` holds
+    the current verdict per requirement and is overwritten; these records are never updated,
+    and the four-eyes rule reads them (`selectors.took_part_in_instruction`)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="verdict_records")
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField(_("révision examinée"))
+    verdict = models.CharField(_("avis"), max_length=20, choices=VerdictValue.choices)
+    comment = models.TextField(_("commentaire"), blank=True, default="")
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("donné par"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    given_at = models.DateTimeField(_("donné le"))
+
+    objects = VerdictRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["given_at", "created_at"]
+        verbose_name = _("avis donné (historique)")
+        verbose_name_plural = _("avis donnés (historique)")
+        indexes = [
+            models.Index(fields=["dossier", "given_by"], name="verdict_record_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} r{self.revision} {self.requirement_id}: {self.verdict}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("L'historique des avis est en ajout seul.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("L'historique des avis est en ajout seul.")
+
+
 class DossierRevision(BaseModel):
     """What the vendor deposited at one submission; reviewers compare it with the previous."""
 

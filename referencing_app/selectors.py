@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from accounts.models import Role, User
 from core.selectors import get_visible
 from referencing_app import rules
 from referencing_app.models import (
+    ChangeRequest,
     Comment,
     Dossier,
     DossierRevision,
@@ -17,6 +31,7 @@ from referencing_app.models import (
     ReferencingState,
     Statement,
     Verdict,
+    VerdictRecord,
 )
 from sons.models import Requirement
 
@@ -72,6 +87,63 @@ def reviewer_queue(user: User) -> QuerySet[Dossier]:
             When(complete=True, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
     ).order_by("completeness", "complete_deposit_at", "last_submitted_at", "id")
+
+
+# --- four-eyes on decisions -------------------------------------------------------------------------
+def instruction_part_q(user: User) -> Q:
+    """The dossiers `user` took part in instructing: assigned to them now, or where they ever
+    gave a verdict (any revision, even one overwritten since) or requested changes. The one
+    definition of the four-eyes rule on decisions, for Python checks and querysets alike."""
+    return (
+        Q(reviewer_id=user.pk)
+        | Q(Exists(VerdictRecord.objects.filter(dossier_id=OuterRef("pk"), given_by_id=user.pk)))
+        | Q(
+            Exists(ChangeRequest.objects.filter(dossier_id=OuterRef("pk"), requested_by_id=user.pk))
+        )
+    )
+
+
+def _part_attribute(user: User) -> str:
+    return f"took_part_{user.pk.hex}"
+
+
+def with_instruction_part(qs: QuerySet[Dossier], user: User) -> QuerySet[Dossier]:
+    """`qs` with, per dossier, whether `user` took part in its instruction (one query for a
+    whole list, instead of one per row when its `actions` are computed). Only ANS admins
+    decide, so only their lists need it."""
+    if not user.is_ans_admin:
+        return qs
+    return qs.annotate(
+        **{_part_attribute(user): ExpressionWrapper(instruction_part_q(user), BooleanField())}
+    )
+
+
+def took_part_in_instruction(dossier: Dossier, user: User) -> bool:
+    """Whether `user` took part in instructing `dossier` (see `instruction_part_q`). Uses what
+    `with_instruction_part` read for this very user, else asks the database."""
+    if dossier.reviewer_id == user.pk:
+        return True
+    known = getattr(dossier, _part_attribute(user), None)
+    if known is not None:
+        return bool(known)
+    return Dossier.objects.filter(pk=dossier.pk).filter(instruction_part_q(user)).exists()
+
+
+def four_eyes_excludes(dossier: Dossier, user: User) -> bool:
+    """Whether the four-eyes rule forbids `user` to approve or reject `dossier`: the assigned
+    reviewer never decides (api.md); with `DECISION_FOUR_EYES` (the default), no one who took
+    part in the instruction does. Used by the services, the API's `actions` and the portal."""
+    if dossier.reviewer_id == user.pk:
+        return True
+    return settings.DECISION_FOUR_EYES and took_part_in_instruction(dossier, user)
+
+
+def verdict_history(dossier: Dossier, requirement_code: str = "") -> QuerySet[VerdictRecord]:
+    """Every verdict given on `dossier`, oldest first (ANS only: it names the instructors)."""
+    qs = VerdictRecord.objects.filter(dossier=dossier).select_related("requirement", "given_by")
+    if requirement_code:
+        qs = qs.filter(requirement__code=requirement_code)
+    return qs.order_by("given_at", "created_at")
 
 
 def requirements_of(dossier: Dossier) -> list[Requirement]:

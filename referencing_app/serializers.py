@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from core.api import DeadlineField, StrictSerializerMixin
+from referencing_app import selectors
 from referencing_app.models import (
     Claim,
     Comment,
@@ -14,6 +15,7 @@ from referencing_app.models import (
     Referencing,
     Statement,
     Verdict,
+    VerdictRecord,
     VerdictValue,
 )
 from sons.models import Scheme
@@ -48,7 +50,7 @@ def dossier_actions(dossier: Dossier, user) -> list[str]:
     if user.is_ans_admin:
         if state == DossierState.SUBMITTED:
             actions.append("assign")
-        if state == DossierState.IN_REVIEW and dossier.reviewer_id != user.pk:
+        if state == DossierState.IN_REVIEW and not selectors.four_eyes_excludes(dossier, user):
             actions += ["approve", "reject"]
     if (
         state == DossierState.IN_REVIEW
@@ -174,6 +176,28 @@ class VerdictSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         model = Verdict
         fields = ["requirement_code", "verdict", "comment", "reviewer", "revision", "updated_at"]
         read_only_fields = ["revision", "updated_at"]
+
+
+class VerdictRecordSerializer(serializers.ModelSerializer):
+    """One verdict as it was given (the history is append-only; ANS only)."""
+
+    requirement_code = serializers.CharField(source="requirement.code", read_only=True)
+    given_by = serializers.UUIDField(source="given_by_id", read_only=True)
+    given_by_username = serializers.CharField(source="given_by.username", read_only=True)
+
+    class Meta:
+        model = VerdictRecord
+        fields = [
+            "id",
+            "requirement_code",
+            "revision",
+            "verdict",
+            "comment",
+            "given_by",
+            "given_by_username",
+            "given_at",
+        ]
+        read_only_fields = fields
 
 
 class ReasonSerializer(StrictSerializerMixin, serializers.Serializer):

@@ -114,9 +114,9 @@ def prepare(database_url: str, scale: float, timeout: float) -> dict:
     django.setup()
     from django.db import connection
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.services import api_token_create
     from orders.models import PurchaseOrder
 
     officer = User.objects.get(username="nat-officer-1")
@@ -128,8 +128,8 @@ def prepare(database_url: str, scale: float, timeout: float) -> dict:
     )
     member = User.objects.filter(vendor_id=vendor_id, username__startswith="nat-").first()
     tokens = {
-        "officer": Token.objects.get_or_create(user=officer)[0].key,
-        "vendor": Token.objects.get_or_create(user=member)[0].key,
+        "officer": api_token_create(actor="bench_orders_api", user=officer).key,
+        "vendor": api_token_create(actor="bench_orders_api", user=member).key,
     }
     rng = random.Random(11)  # noqa: S311 - reproducible choices, not secrets
     sample = list(

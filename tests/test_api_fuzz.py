@@ -7,9 +7,9 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Role
+from accounts.services import api_token_create
 from tests.factories.accounts import UserFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
@@ -29,7 +29,7 @@ def keep_test_connection():
 @pytest.fixture
 def admin_token(db):
     user = UserFactory(role=Role.ANS_ADMIN, username="fuzz-admin")
-    return Token.objects.create(user=user).key
+    return api_token_create(actor=user, user=user).key
 
 
 @schema.parametrize()

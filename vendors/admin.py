@@ -1,5 +1,6 @@
-"""Django admin of vendors, solutions and versions, for ANS admins. Every save is audited
-(core.admin.AuditedModelAdmin for the object edited, `save_formset` below for inline rows)."""
+"""Django admin of vendors, solutions and versions, for ANS admins. Every save is audited:
+vendors through their services (core.admin.ServiceModelAdmin), solutions and versions by
+core.admin.AuditedModelAdmin, inline rows one by one by `save_formset` below."""
 
 from django import forms
 from django.contrib import admin
@@ -7,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core import identifiers
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, ServiceModelAdmin
 from core.audit import audit_record
 from vendors.models import Solution, SolutionVersion, Vendor
-from vendors.services import mask_iban
+from vendors.services import VENDOR_EDITABLE_FIELDS, mask_iban, vendor_create, vendor_update
 
 
 class InlineAuditMixin:
@@ -103,7 +104,10 @@ class SolutionVersionInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(InlineAuditMixin, AuditedModelAdmin):
+class VendorAdmin(InlineAuditMixin, ServiceModelAdmin):
+    """Saved through `vendor_create` / `vendor_update`: identifiers checked and normalised, the
+    IBAN masked in the audit, a new IBAN voiding the enrolment with the paying agency."""
+
     form = VendorAdminForm
     list_display = ["name", "siren", "siret", "nie", "iban_masked", "enrolled_at"]
     search_fields = ["name", "siren", "siret", "nie"]
@@ -120,11 +124,14 @@ class VendorAdmin(InlineAuditMixin, AuditedModelAdmin):
     def iban_masked(self, obj):
         return mask_iban(obj.iban)
 
-    def save_model(self, request, obj, form, change):
-        # A new IBAN voids the enrolment with the paying agency (same rule as the API).
-        if change and "iban" in form.changed_data and obj.enrolled_at is not None:
-            obj.enrolled_at = None
-        super().save_model(request, obj, form, change)
+    def service_create(self, request, form):
+        fields = {name: form.cleaned_data.get(name, "") for name in VENDOR_EDITABLE_FIELDS}
+        return vendor_create(actor=request.user, **fields)
+
+    def service_update(self, request, obj, form):
+        return vendor_update(
+            actor=request.user, vendor=obj, **self.changed_values(form, VENDOR_EDITABLE_FIELDS)
+        )
 
 
 @admin.register(Solution)

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -148,7 +147,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- REST framework and schema -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -245,6 +244,12 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 # --- Programme safety defaults -------------------------------------------------------------------
 # The officer who approved a payment request cannot also mark it paid (domain.md §3).
 PAYMENT_FOUR_EYES = env.bool("PAYMENT_FOUR_EYES", default=True)
+# Days a vendor has to pay back what was paid on an order cancelled after payment (the recovery
+# order's due date, counted from the cancellation, Paris time).
+RECOVERY_DUE_DAYS = env.int("RECOVERY_DUE_DAYS", default=30)
+# No one who took part in a dossier's instruction (verdicts, change requests, assigned reviewer)
+# approves or rejects it (domain.md §3); the assigned reviewer never does, whatever this says.
+DECISION_FOUR_EYES = env.bool("DECISION_FOUR_EYES", default=True)
 # Seconds a process keeps the schemes' codes shown in the public catalogue (one statement less
 # per page); a renamed scheme code may show this late in other processes (docs/benchmarks.md).
 CATALOGUE_SCHEME_CODES_TTL = env.float("CATALOGUE_SCHEME_CODES_TTL", default=30.0)

@@ -69,6 +69,10 @@ def _review_context(request, dossier, **extra) -> dict:
         "profile_change": changes.get("_claimed_profiles"),
         "changed_count": sum(1 for r in progress.rows if r.change),
         "can_judge": _can_judge(user, dossier),
+        # the same rule as the services and the API's `actions` (four-eyes)
+        "can_decide": user.is_ans_admin
+        and dossier.state == DossierState.IN_REVIEW
+        and not ref_selectors.four_eyes_excludes(dossier, user),
         "can_request_changes": dossier.state == DossierState.IN_REVIEW
         and user.role == Role.REVIEWER
         and dossier.reviewer_id == user.pk,

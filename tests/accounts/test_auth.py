@@ -27,10 +27,13 @@ def test_token_is_issued_for_good_credentials_and_authenticates(api, reviewer):
     assert AuditEntry.objects.filter(action="token.create", object_id=str(reviewer.pk)).count() == 1
 
 
-def test_same_token_is_returned_on_second_login(api, reviewer):
+def test_each_login_gets_its_own_token_and_both_work(api, reviewer):
     first = api.post(TOKEN_URL, {"username": "claire", "password": PASSWORD}, format="json")
     second = api.post(TOKEN_URL, {"username": "claire", "password": PASSWORD}, format="json")
-    assert first.json()["token"] == second.json()["token"]
+    assert first.json()["token"] != second.json()["token"]
+    for token in (first.json()["token"], second.json()["token"]):
+        me = api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert me.status_code == 200
 
 
 def test_bad_password_is_a_400_in_the_documented_format_and_is_recorded(api, reviewer):
