@@ -678,14 +678,6 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
         valid_from=at,
         valid_until=dossier.scheme.payment_deadline,
     )
-    audit_record(
-        actor=actor,
-        action="dossier.approve",
-        obj=dossier,
-        from_state=DossierState.IN_REVIEW,
-        to_state=dossier.state,
-        changes={"reference": [None, referencing.reference]},
-    )
     # the referencing's own history starts here (suspensions, revocation… follow)
     audit_record(
         actor=actor,
@@ -697,6 +689,14 @@ def dossier_approve(*, actor: User, dossier: Dossier, at: dt.datetime | None = N
             "dossier": [None, str(dossier.pk)],
             "valid_until": [None, referencing.valid_until.isoformat()],
         },
+    )
+    audit_record(
+        actor=actor,
+        action="dossier.approve",
+        obj=dossier,
+        from_state=DossierState.IN_REVIEW,
+        to_state=dossier.state,
+        changes={"reference": [None, referencing.reference]},
     )
     notify(
         recipients=vendor_members(dossier.vendor_id),

@@ -64,7 +64,7 @@ SQLITE_DROP = [
 def create_trigger(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_TRIGGER)
+        schema_editor.execute(POSTGRESQL_TRIGGER, params=None)  # (its % are PL/pgSQL's)
     elif vendor == "sqlite":
         for statement in SQLITE_TRIGGERS:
             schema_editor.execute(statement)
@@ -73,7 +73,7 @@ def create_trigger(apps, schema_editor):
 def drop_trigger(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DROP)
+        schema_editor.execute(POSTGRESQL_DROP, params=None)
     elif vendor == "sqlite":
         for statement in SQLITE_DROP:
             schema_editor.execute(statement)

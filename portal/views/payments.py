@@ -163,11 +163,17 @@ def batches(request):
 
 @payment_readers
 def batch_export(request, pk, fmt):
+    """The batch's file: only what is payable at this instant (payments.exports); nothing
+    payable any more → back to the batches, with the reason."""
     batch = get_object_or_404(PaymentBatch, pk=pk)
+    export = exports.batch_csv if fmt == "csv" else exports.batch_sepa_xml
+    ok, content = attempt(request, lambda: export(batch))
+    if not ok:
+        return redirect("portal:payment_batches")
     if fmt == "csv":
-        response = HttpResponse(exports.batch_csv(batch), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(exports.batch_sepa_xml(batch), content_type="application/xml")
+        response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{batch.reference}.{fmt}"'
     return response
 

@@ -176,7 +176,10 @@ def test_batch_create_and_exports(order_world, client_as):
         actor=ow.member, order=order, kind="advance"
     )
     payment_services.payment_request_approve(actor=ow.officer, request=request)
-    client = client_as(ow.officer)
+    # four-eyes: the officer who approved it does not batch it
+    response = client_as(ow.officer).post(reverse("portal:payment_batches"), follow=True)
+    assert any("NOTHING_TO_PAY" in m for m in messages_of(response))
+    client = client_as(UserFactory(role="payment_officer"))
     response = client.post(reverse("portal:payment_batches"), follow=True)
     batch = PaymentBatch.objects.get()
     assert any(batch.reference in m for m in messages_of(response))
@@ -188,6 +191,14 @@ def test_batch_create_and_exports(order_world, client_as):
     assert b"CstmrCdtTrfInitn" in xml.content
     # nothing left to batch: a message, not a 500
     response = client.post(reverse("portal:payment_batches"), follow=True)
+    assert any("NOTHING_TO_PAY" in m for m in messages_of(response))
+    # paid: a second download carries nothing (never paid twice), a message says why
+    payment_services.payment_request_mark_paid(
+        actor=UserFactory(role="payment_officer"), request=request, payment_reference="VIR-1"
+    )
+    response = client.get(
+        reverse("portal:payment_batch_export", args=[batch.pk, "csv"]), follow=True
+    )
     assert any("NOTHING_TO_PAY" in m for m in messages_of(response))
     # an ANS admin reads batches but cannot create one
     assert client_as(ow.admin).post(reverse("portal:payment_batches")).status_code == 403
