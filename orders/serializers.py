@@ -4,8 +4,8 @@ from rest_framework import serializers
 from accounts.models import Role
 from core import identifiers
 from core.api import StrictSerializerMixin
-from orders.services import cancel_refusal
 from orders.models import Establishment, EstablishmentKind, OrderState, PurchaseOrder, Reservation
+from orders.services import cancel_refusal
 from sons.models import Scheme
 from vendors.models import SolutionVersion
 

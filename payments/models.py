@@ -278,9 +278,7 @@ class Recovery(BaseModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_amount_positive"),
         ]
         indexes = [
-            models.Index(
-                fields=["establishment", "scheme", "state"], name="recovery_funding_idx"
-            ),
+            models.Index(fields=["establishment", "scheme", "state"], name="recovery_funding_idx"),
             models.Index(fields=["vendor", "state"], name="recovery_vendor_idx"),
         ]
 

@@ -11,29 +11,8 @@ from payments.models import (
     PaymentRequest,
     PaymentState,
     Recovery,
-    RecoveryState,
 )
-from payments.services import mark_paid_refusal, recovery_write_off_refusal
-
-
-def payment_request_actions(request: PaymentRequest, user) -> list[str]:
-    """What `user` may do with the request now (the services' own rules)."""
-    if not user.has_role("payment_officer"):
-        return []
-    if request.state == PaymentState.SUBMITTED:
-        return ["approve", "reject"]
-    if request.state == PaymentState.APPROVED and mark_paid_refusal(user, request) is None:
-        return ["mark-paid"]
-    return []
-
-
-def recovery_actions(recovery: Recovery, user) -> list[str]:
-    if recovery.state != RecoveryState.OPEN or not user.has_role("payment_officer"):
-        return []
-    actions = ["mark-recovered"]
-    if recovery_write_off_refusal(user, recovery) is None:
-        actions.append("write-off")
-    return actions
+from payments.services import payment_request_actions, recovery_actions
 
 
 def _codes(value: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -292,7 +293,9 @@ def _four_eyes_refusal(actor: User, request: PaymentRequest) -> NotAllowed | Non
         )
     if request.batch_id and request.batch.created_by_id == actor.pk:
         return NotAllowed(
-            _("L'agent qui a constitué le lot ne peut pas en marquer les demandes payées (quatre yeux)."),
+            _(
+                "L'agent qui a constitué le lot ne peut pas en marquer les demandes payées (quatre yeux)."
+            ),
             code="FOUR_EYES",
         )
     return None
@@ -304,6 +307,18 @@ def mark_paid_refusal(actor: User, request: PaymentRequest) -> ApplicationError 
     if not actor.has_role(Role.PAYMENT_OFFICER):
         return NotAllowed(_("Réservé aux agents payeurs (ASP)."))
     return _four_eyes_refusal(actor, request)
+
+
+def payment_request_actions(request: PaymentRequest, user: User) -> list[str]:
+    """What `user` may do with the request now, by the services' own rules (the API's
+    `actions`, the pages' buttons)."""
+    if not user.has_role(Role.PAYMENT_OFFICER):
+        return []
+    if request.state == PaymentState.SUBMITTED:
+        return ["approve", "reject"]
+    if request.state == PaymentState.APPROVED and mark_paid_refusal(user, request) is None:
+        return ["mark-paid"]
+    return []
 
 
 @transaction.atomic(durable=True)
@@ -380,9 +395,12 @@ def payment_batch_create(*, actor: User, at=None) -> PaymentBatch:
             ),
         )
     total = sum((r.amount for r in chosen), Decimal("0"))
+    batch_id = uuid.uuid4()
     batch = PaymentBatch.objects.create(
+        id=batch_id,
         created_by=actor,
-        reference=f"SONS-{timezone.localtime(at):%Y%m%d-%H%M%S}",
+        # unique even for two batches in the same second; ≤ 35 characters (a SEPA message id)
+        reference=f"SONS-{timezone.localtime(at):%Y%m%d-%H%M%S}-{batch_id.hex[:8].upper()}",
         total=total,
         count=len(chosen),
     )
@@ -538,6 +556,16 @@ def recovery_write_off_refusal(actor: User, recovery: Recovery) -> NotAllowed | 
     return None
 
 
+def recovery_actions(recovery: Recovery, user: User) -> list[str]:
+    """What `user` may do with the recovery now (the API's `actions`, the pages' buttons)."""
+    if recovery.state != RecoveryState.OPEN or not user.has_role(Role.PAYMENT_OFFICER):
+        return []
+    actions = ["mark-recovered"]
+    if recovery_write_off_refusal(user, recovery) is None:
+        actions.append("write-off")
+    return actions
+
+
 @transaction.atomic(durable=True)
 def recovery_mark_recovered(
     *, actor: User, recovery: Recovery, payment_reference: str, at=None
@@ -562,9 +590,7 @@ def recovery_mark_recovered(
         to_state=recovery.state,
         changes={"payment_reference": [None, reference]},
     )
-    notify(
-        recipients=vendor_members(recovery.vendor_id), event="recovery_recovered", obj=recovery
-    )
+    notify(recipients=vendor_members(recovery.vendor_id), event="recovery_recovered", obj=recovery)
     return recovery
 
 

@@ -22,6 +22,7 @@ def _items(user) -> list[tuple[str, str]]:
             ("Référencements", "portal:ans_referencings"),
             ("Dispositifs", "portal:ans_schemes"),
             ("Déploiement", "portal:deployment"),
+            ("Recouvrements", "portal:payment_recoveries"),
             ("Contrôles", "portal:eligibility_runs"),
             ("Imports", "portal:ans_import"),
         ]
@@ -34,6 +35,7 @@ def _items(user) -> list[tuple[str, str]]:
             ("Dossiers", "portal:vendor_dossiers"),
             ("Bons de commande", "portal:vendor_orders"),
             ("Paiements", "portal:vendor_payments"),
+            ("Recouvrements", "portal:vendor_recoveries"),
             *public[:1],
         ]
     if user.role == Role.ESTABLISHMENT:
@@ -44,6 +46,7 @@ def _items(user) -> list[tuple[str, str]]:
             ("File de paiement", "portal:payment_queue"),
             ("Demandes", "portal:payment_requests"),
             ("Lots", "portal:payment_batches"),
+            ("Recouvrements", "portal:payment_recoveries"),
             ("Enrôlement", "portal:payment_vendors"),
             ("Contrôles", "portal:eligibility_runs"),
             ("Déploiement", "portal:deployment"),

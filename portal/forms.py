@@ -322,6 +322,10 @@ class MarkPaidForm(PortalForm):
     payment_reference = forms.CharField(label="Référence du virement", max_length=100)
 
 
+class RecoveredForm(PortalForm):
+    payment_reference = forms.CharField(label="Référence du remboursement", max_length=100)
+
+
 class PaymentQueueFilterForm(PortalForm):
     # the queue shows the balance unless told otherwise: the unfiltered form says so
     kind = forms.ChoiceField(

@@ -77,6 +77,7 @@ urlpatterns = [
         name="vendor_payment_request",
     ),
     path("editeur/paiements/", vendor.payments, name="vendor_payments"),
+    path("editeur/recouvrements/", vendor.recoveries, name="vendor_recoveries"),
     # ANS instruction
     path("instruction/", review.queue, name="review_queue"),
     path("instruction/dossiers/<uuid:pk>/", review.dossier_detail, name="review_dossier"),
@@ -123,6 +124,17 @@ urlpatterns = [
         "paiements/demandes/<uuid:pk>/<str:action>/",
         payments.request_action,
         name="payment_request_action",
+    ),
+    path("paiements/commandes/<uuid:pk>/", payments.order_detail, name="payment_order"),
+    path(
+        "paiements/commandes/<uuid:pk>/annuler/", payments.order_cancel, name="payment_order_cancel"
+    ),
+    path("paiements/recouvrements/", payments.recoveries, name="payment_recoveries"),
+    path("paiements/recouvrements/<uuid:pk>/", payments.recovery_detail, name="payment_recovery"),
+    path(
+        "paiements/recouvrements/<uuid:pk>/<str:action>/",
+        payments.recovery_action,
+        name="payment_recovery_action",
     ),
     path("paiements/lots/", payments.batches, name="payment_batches"),
     re_path(

@@ -44,6 +44,10 @@ BADGES = {
     "void": "",
     # payment requests
     "paid": "success",
+    # recoveries
+    "open": "warning",
+    "recovered": "success",
+    "written_off": "error",
     # verdicts
     "compliant": "success",
     "non_compliant": "error",

@@ -46,6 +46,7 @@ def order_detail(request, pk):
             "order": order,
             "decline_form": forms.ReasonForm(prefix="decline"),
             "cancel_form": forms.ReasonForm(prefix="cancel"),
+            "can_cancel": order_services.cancel_refusal(order, request.user) is None,
             "reserve_form": forms.ReserveForm(prefix="reserve"),
             "breadcrumb": crumbs(
                 ("Bons de commande", reverse("portal:establishment_orders")), (str(order), None)

@@ -1,6 +1,7 @@
 """Paying-agency pages: the payment queue (eligibility as of the last batch check), payment
-requests (approve, reject, mark paid), batches and their exports, vendor enrolment, and the
-eligibility batch runs (launch and follow)."""
+requests (approve, reject, mark paid), batches and their exports, vendor enrolment, the
+eligibility batch runs (launch and follow), an order's payments and its cancellation by ANS or
+the paying agency, and the recoveries that follows when money was paid."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from orders import selectors as order_selectors
+from orders import services as order_services
 from payments import eligibility, exports, services
 from payments import selectors as payment_selectors
-from payments.models import EligibilityRun, PaymentBatch, PaymentState
+from payments.models import (
+    EligibilityRun,
+    PaymentBatch,
+    PaymentRequest,
+    PaymentState,
+    RecoveryState,
+)
 from portal import forms
 from portal.access import attempt, role_required
 from portal.views.common import crumbs, paginate
@@ -24,6 +33,7 @@ from vendors import selectors as vendor_selectors
 
 officer_only = role_required(Role.PAYMENT_OFFICER)
 payment_readers = role_required(Role.PAYMENT_OFFICER, Role.ANS_ADMIN)
+recovery_readers = role_required(Role.PAYMENT_OFFICER, Role.ANS_ADMIN, Role.REVIEWER)
 
 
 @payment_readers
@@ -77,6 +87,7 @@ def request_detail(request, pk):
             "payment_request": payment_request,
             "order": payment_request.order,
             "reasons": reasons,
+            "actions": services.payment_request_actions(payment_request, request.user),
             "reject_form": forms.ReasonForm(prefix="reject"),
             "paid_form": forms.MarkPaidForm(prefix="paid"),
             "breadcrumb": crumbs(
@@ -250,3 +261,122 @@ def _runs_context(request) -> dict:
 def runs_status(request):
     """The runs table alone, polled by htmx while a run is going on (or about to start)."""
     return render(request, "portal/payments/_runs_table.html", _runs_context(request))
+
+
+# --- an order's payments, its cancellation, recoveries -----------------------------------------
+@payment_readers
+def order_detail(request, pk):
+    """An order seen by the paying agency or ANS: its payment requests, its recovery, and —
+    for whoever may — its cancellation (a funded one opens a recovery of what was paid)."""
+    order = order_selectors.order_get_for_user(request.user, pk)
+    return render(
+        request,
+        "portal/payments/order.html",
+        {
+            "order": order,
+            "payment_requests": PaymentRequest.objects.filter(order=order).order_by("created_at"),
+            "recovery": payment_selectors.recovery_list_for_user(request.user)
+            .filter(purchase_order=order)
+            .first(),
+            "can_cancel": order_services.cancel_refusal(order, request.user) is None,
+            "cancel_form": forms.ReasonForm(prefix="cancel"),
+            "breadcrumb": crumbs(
+                ("Demandes de paiement", reverse("portal:payment_requests")),
+                (f"Bon de commande — {order.establishment}", None),
+            ),
+        },
+    )
+
+
+@payment_readers
+@require_POST
+def order_cancel(request, pk):
+    order = order_selectors.order_get_for_user(request.user, pk)
+    form = forms.ReasonForm(request.POST, prefix="cancel")
+    if not form.is_valid():
+        messages.error(request, "Le motif est obligatoire.")
+    else:
+        attempt(
+            request,
+            lambda: order_services.purchase_order_cancel(
+                actor=request.user, order=order, reason=form.cleaned_data["reason"]
+            ),
+            success="Bon de commande annulé. Ce qui était payé est à recouvrer auprès de l'éditeur.",
+        )
+    return redirect("portal:payment_order", order.pk)
+
+
+@recovery_readers
+def recoveries(request):
+    qs = payment_selectors.recovery_list_for_user(request.user).order_by("due_on", "id")
+    state = request.GET.get("state", RecoveryState.OPEN)
+    if state in RecoveryState.values:
+        qs = qs.filter(state=state)
+    else:
+        state = ""
+    return render(
+        request,
+        "portal/payments/recoveries.html",
+        {
+            **paginate(request, qs),
+            "states": RecoveryState.choices,
+            "state": state,
+            "breadcrumb": crumbs(("Recouvrements", None)),
+        },
+    )
+
+
+@recovery_readers
+def recovery_detail(request, pk):
+    recovery = payment_selectors.recovery_get_for_user(request.user, pk)
+    return render(
+        request,
+        "portal/payments/recovery.html",
+        {
+            "recovery": recovery,
+            "order": recovery.purchase_order,
+            "actions": services.recovery_actions(recovery, request.user),
+            "recovered_form": forms.RecoveredForm(prefix="recovered"),
+            "write_off_form": forms.ReasonForm(prefix="write_off"),
+            "breadcrumb": crumbs(
+                ("Recouvrements", reverse("portal:payment_recoveries")),
+                (f"{recovery.establishment} — {recovery.scheme.code}", None),
+            ),
+        },
+    )
+
+
+@officer_only
+@require_POST
+def recovery_action(request, pk, action):
+    user = request.user
+    recovery = payment_selectors.recovery_get_for_user(user, pk)
+    if action == "recouvre":
+        form = forms.RecoveredForm(request.POST, prefix="recovered")
+        if not form.is_valid():
+            messages.error(request, "Indiquez la référence du remboursement.")
+        else:
+            attempt(
+                request,
+                lambda: services.recovery_mark_recovered(
+                    actor=user,
+                    recovery=recovery,
+                    payment_reference=form.cleaned_data["payment_reference"],
+                ),
+                success="Recouvrement soldé : l'établissement peut de nouveau être financé.",
+            )
+    elif action == "non-valeur":
+        form = forms.ReasonForm(request.POST, prefix="write_off")
+        if not form.is_valid():
+            messages.error(request, "Le motif est obligatoire.")
+        else:
+            attempt(
+                request,
+                lambda: services.recovery_write_off(
+                    actor=user, recovery=recovery, reason=form.cleaned_data["reason"]
+                ),
+                success="Recouvrement admis en non-valeur.",
+            )
+    else:
+        messages.error(request, "Action inconnue.")
+    return redirect("portal:payment_recovery", recovery.pk)

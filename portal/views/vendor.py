@@ -448,6 +448,10 @@ def _order_context(request, order: PurchaseOrder, **extra) -> dict:
         "declare_form": declare_form,
         "upload_form": forms.EvidenceUploadForm(),
         "cancel_form": forms.ReasonForm(prefix="cancel"),
+        "can_cancel": order_services.cancel_refusal(order, user) is None,
+        "recovery": payment_selectors.recovery_list_for_user(user)
+        .filter(purchase_order=order)
+        .first(),
         "kinds": PaymentKind,
         "breadcrumb": crumbs(
             ("Bons de commande", reverse("portal:vendor_orders")), (str(order), None)
@@ -584,4 +588,15 @@ def payments(request):
         request,
         "portal/vendor/payments.html",
         {**paginate(request, qs), "breadcrumb": crumbs(("Demandes de paiement", None))},
+    )
+
+
+@vendor_only
+def recoveries(request):
+    """The vendor's recovery orders: what it must pay back, by when."""
+    qs = payment_selectors.recovery_list_for_user(request.user).order_by("-created_at", "id")
+    return render(
+        request,
+        "portal/vendor/recoveries.html",
+        {**paginate(request, qs), "breadcrumb": crumbs(("Recouvrements", None))},
     )

@@ -962,9 +962,7 @@ class Generator:
             "pre_referencing_dossier_id": dossier_id,
             "updated": signed,
         }
-        recovered = (
-            state == "cancelled" and version.enrolled and not plan.states.get("recovery")
-        )
+        recovered = state == "cancelled" and version.enrolled and not plan.states.get("recovery")
         if recovered:  # signed, its advance paid, then cancelled by ANS: a recovery is open
             plan.states["recovery"] = 1
             row.update(pre_referencing_dossier_id=None)
