@@ -83,7 +83,7 @@ def test_the_officer_cancels_then_another_settles_the_recovery(order_world, clie
         follow=True,
     )
     assert any("soldé" in m for m in messages_of(response))
-    recovery.refresh_from_db()
+    recovery = Recovery.objects.get(pk=recovery.pk)  # (its state field is protected)
     assert (recovery.state, recovery.payment_reference) == ("recovered", "REMB-42")
     assert PaymentRequest.objects.get(pk=request.pk).state == "paid"
 
