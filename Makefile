@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install browser lint format check-deploy demo ci
+.PHONY: run test test-deep install browser lint format check-deploy demo ci
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,6 +28,11 @@ run: demo
 
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The model-based test of the programme's invariants with many more examples and a random seed
+# (README, "Model-based test"); SONS_MODEL_EXAMPLES / SONS_MODEL_STEPS override the counts.
+test-deep: install
+	SONS_DEEP=1 $(PY) -m pytest -p no:cacheprovider tests/test_programme_invariants.py $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium: installed here when we are root on Debian, else skipped.
 browser:

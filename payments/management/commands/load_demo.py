@@ -268,6 +268,29 @@ class Command(BaseCommand):
                 payments.vendor_enrol(actor=officer, vendor=vendor)
 
     # --- orders and payments -------------------------------------------------------------------------
+    def _recovered_switch(self, order, practice: Establishment) -> None:
+        """The GP practice first signed with the same vendor, was paid the advance, then the
+        order was cancelled by the paying agency: a recovery, paid back, before the order that
+        stands today (one funding per practice and scheme)."""
+        officer, officer2 = self.users["agent.asp"], self.users["agent.asp2"]
+        first = order("MDV-LGC-VA2", practice, "2400.00", self.users["cabinet.martin"], "signed")
+        if first is None or not Vendor.objects.get(pk=first.vendor_id).enrolled_at:
+            return
+        member = self._member_of(first.vendor_id)
+        advance, _ = payments.payment_request_create(actor=member, order=first, kind="advance")
+        advance = payments.payment_request_approve(actor=officer, request=advance)
+        payments.payment_request_mark_paid(
+            actor=officer2, request=advance, payment_reference="VIR-2026-000098"
+        )
+        orders.purchase_order_cancel(
+            actor=officer,
+            order=first,
+            reason="Bon de commande signé en double par le cabinet : annulé, avance à reverser.",
+        )
+        payments.recovery_mark_recovered(
+            actor=officer2, recovery=first.recovery, payment_reference="REMB-2026-000007"
+        )
+
     def _orders(self, establishments: list[Establishment]) -> None:
         officer, officer2 = self.users["agent.asp"], self.users["agent.asp2"]
         by_kind = {"hospital": establishments[0]}
@@ -328,6 +351,7 @@ class Command(BaseCommand):
         pharmacy = order(
             "OFF-LGO-VA2", establishments[5], "1100.00", self.users["pharmacie"], "installed"
         )
+        self._recovered_switch(order, establishments[3])
         order(
             "MDV-LGC-VA2",
             establishments[3],
