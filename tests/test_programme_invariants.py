@@ -39,8 +39,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import time_machine
 from django.conf import settings
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import Sum
+from django.test import Client
 from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -55,9 +57,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounts.models import Role
+from accounts.models import Role, User
+from accounts.services import token_obtain
 from core.audit import audit_verify
-from core.errors import ApplicationError
+from core.errors import ApplicationError, NotAllowed
 from core.models import AuditEntry
 from core.timeutils import end_of_day_paris, paris_today
 from orders import services as order_services
@@ -75,7 +78,7 @@ from payments.models import (
 )
 from referencing_app import services as referencing_services
 from referencing_app.models import Dossier, Referencing
-from tests.factories.accounts import UserFactory
+from tests.factories.accounts import PASSWORD, UserFactory
 from tests.factories.orders import EstablishmentFactory
 from tests.factories.referencing import fill, pdf_upload, published_scheme
 from tests.factories.vendors import SolutionFactory, SolutionVersionFactory, VendorFactory
@@ -160,12 +163,15 @@ DOSSIER_ACTIONS = [
     "approve_dossier",
     "reject_dossier",
     "refile",
+    "charter_on",
+    "charter_off",
+    "comment",
 ]
 NEXT_DOSSIER_ACTIONS = {
     "in_review": ["compliant"] * 4
     + ["non_compliant", "request_changes", "approve_dossier", "approve_dossier", "reject_dossier"],
-    "changes_requested": ["resubmit"],
-    "draft": ["resubmit"],
+    "changes_requested": ["resubmit", "charter_off", "charter_on", "comment"],
+    "draft": ["resubmit", "resubmit", "charter_off", "charter_on"],
     "submitted": ["assign"],
     # decided: the vendor files a dossier for its next version
     "approved": ["refile"],
@@ -267,6 +273,12 @@ def _state_of_everything() -> dict:
             states[str(pk)] = state
     for pk, enrolled_at, iban in Vendor.objects.values_list("pk", "enrolled_at", "iban"):
         states[str(pk)] = (enrolled_at is not None, iban)
+    for pk, *authority in User.objects.values_list(
+        "pk", "role", "is_superuser", "is_staff", "is_active", "signatory"
+    ):
+        states[str(pk)] = tuple(authority)
+    for pk, accepted in Dossier.objects.values_list("pk", "charter_accepted_at"):
+        states[f"{pk}:charter"] = accepted is not None
     return states
 
 
@@ -277,7 +289,7 @@ def _is_ans_or_officer(user) -> bool:
 class ProgrammeMachine(RuleBasedStateMachine):
     world: World
     #: the parts of the programme whose rules run (the others' preconditions fail)
-    areas = frozenset({"money", "instruction"})
+    areas = frozenset({"money", "instruction", "admin"})
 
     orders = Bundle("orders")
     requests = Bundle("requests")
@@ -294,6 +306,7 @@ class ProgrammeMachine(RuleBasedStateMachine):
         # who took part in instructing each dossier: the model's own memory
         self.instructors: dict = {}
         self.dossier_id = self.world.dossier.pk
+        self.token_keys: list[str] = []
         self.steps = 0
 
     def teardown(self) -> None:
@@ -304,8 +317,11 @@ class ProgrammeMachine(RuleBasedStateMachine):
     def _who(self, who: int, right: list):
         right = [user for user in right if user is not None]
         if who < RIGHT and right:
-            return right[who % len(right)]
-        return self.world.all_users[who % len(self.world.all_users)]
+            chosen = right[who % len(right)]
+        else:
+            chosen = self.world.all_users[who % len(self.world.all_users)]
+        # as a request would: the user as they are now (the admin may have changed their role)
+        return User.objects.select_related("vendor", "establishment").get(pk=chosen.pk)
 
     def _run(self, actor, call, *, system: bool = False, name: str = ""):
         """Run one service call as `actor` at the model's instant; check the trail. Returns the
@@ -343,7 +359,10 @@ class ProgrammeMachine(RuleBasedStateMachine):
                 mine = [e for e in mine if e.to_state]
                 assert len(mine) == 1, f"{key}: {was} → {state}, entries {mine}"
                 assert (mine[0].from_state or None, mine[0].to_state) == (was, state)
-            else:  # a vendor's enrolment or IBAN: one entry
+            else:  # a vendor's enrolment or IBAN, a user's authority, a charter: one entry
+                if was is None:  # (a new object: its creation is checked by its state)
+                    continue
+                mine = [e for e in entries if e.object_id == key.split(":")[0]]
                 assert len(mine) == 1, f"{key}: {was} → {state}, entries {mine}"
             if system:
                 assert mine[0].actor_id is None
@@ -655,11 +674,12 @@ class ProgrammeMachine(RuleBasedStateMachine):
             barred.add(r.batch.created_by_id)
         actor = self._who(who, [o for o in self._officers() if o.pk not in barred])
         if action == "approve":
-            self._run(
+            if self._run(
                 actor,
                 name=action,
                 call=lambda: payment_services.payment_request_approve(actor=actor, request=r),
-            )
+            ):
+                assert actor.has_role(Role.PAYMENT_OFFICER), "approved by someone not an officer"
         elif action == "reject":
             self._run(
                 actor,
@@ -680,6 +700,7 @@ class ProgrammeMachine(RuleBasedStateMachine):
                 ),
             ):
                 assert payable, "paid a request that was not payable at that instant"
+                assert actor.has_role(Role.PAYMENT_OFFICER), "paid by someone not an officer"
 
     def _batch(self, actor) -> None:
         payable = {
@@ -834,6 +855,35 @@ class ProgrammeMachine(RuleBasedStateMachine):
                 ),
             ):
                 self.instructors.setdefault(dossier.pk, set()).add(actor.pk)
+        elif action in ("charter_on", "charter_off"):
+            u = self.world.users
+            actor = self._who(who, [u["v0_signatory"], u["v0_member"]])
+            if self._run(
+                actor,
+                name=action,
+                call=lambda: referencing_services.dossier_update(
+                    actor=actor, dossier=dossier, charter_accepted=action == "charter_on"
+                ),
+            ):
+                charter = Dossier.objects.get(pk=dossier.pk).charter_accepted_at is not None
+                if charter != (dossier.charter_accepted_at is not None):
+                    assert actor.signatory, "the charter changed by someone not its signatory"
+        elif action == "comment":
+            actor = self._who(who, self._reviewers())
+            if (
+                self._run(
+                    actor,
+                    name=action,
+                    call=lambda: referencing_services.comment_create(
+                        actor=actor, dossier=dossier, body="Merci de préciser la trace INSi."
+                    ),
+                )
+                and actor.role == Role.REVIEWER
+                and not actor.is_ans_admin
+            ):
+                assert actor.pk == dossier.reviewer_id, (
+                    "a reviewer commented on a dossier not assigned to them"
+                )
         elif action == "refile":
             actor = self._who(who, [self.world.users["v0_signatory"]])
             dossier = self._run(actor, call=lambda: self._refile(actor), name=action)
@@ -879,6 +929,84 @@ class ProgrammeMachine(RuleBasedStateMachine):
                 assert actor.pk not in self.instructors.get(dossier.pk, set()), (
                     "decided by someone who gave a verdict or requested changes (four-eyes)"
                 )
+
+    # --- the Django admin and API tokens ---------------------------------------------------------
+    @precondition(lambda self: "admin" in self.areas)
+    @rule(who=WHO)
+    def token_obtained(self, who):
+        actor = self._who(who, self.world.all_users)
+        token = self._run(
+            actor,
+            call=lambda: token_obtain(
+                username=actor.username, password=PASSWORD, ip_address="192.0.2.1"
+            ),
+        )
+        if token:
+            self.token_keys.append(token.key)
+
+    @precondition(lambda self: "admin" in self.areas)
+    @rule(
+        target_user=st.sampled_from(
+            ["reviewer", "officer1", "v0_member", "e0_staff", "admin2", "reviewer2"]
+        ),
+        change=st.sampled_from(["role", "superuser", "deactivate", "signatory"]),
+        who=WHO,
+    )
+    def admin_edits_user(self, target_user, change, who):
+        """A superuser (or anybody) edits a user in the Django admin: it must go to the trail."""
+        actor = self._who(who, [self.world.users["superuser"]])
+        user = User.objects.get(pk=self.world.users[target_user].pk)
+        data = {
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "role": user.role,
+            "vendor": str(user.vendor_id) if user.vendor_id else "",
+            "establishment": str(user.establishment_id) if user.establishment_id else "",
+            "signatory": user.signatory,
+            "is_active": user.is_active,
+            "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+            "user_permissions": [],
+        }
+        if change == "role" and not user.vendor_id and not user.establishment_id:
+            data["role"] = "ans_admin" if user.role != "ans_admin" else "reviewer"
+        elif change == "superuser":
+            data["is_superuser"] = data["is_staff"] = not user.is_superuser
+        elif change == "deactivate":
+            data["is_active"] = not user.is_active
+        elif change == "signatory" and (user.vendor_id or user.establishment_id):
+            data["signatory"] = not user.signatory
+        data = {k: v for k, v in data.items() if v is not False}
+
+        def post():
+            client = Client()
+            client.force_login(actor)  # (at the model's instant: the session is fresh then)
+            response = client.post(f"/admin/accounts/user/{user.pk}/change/", data)
+            if response.status_code != 302 or "/login/" in response.get("Location", ""):
+                errors = ""
+                if response.status_code == 200 and response.context:
+                    form = response.context.get("adminform")
+                    errors = form.form.errors.as_json() if form else ""
+                raise NotAllowed(
+                    f"refused by the admin {errors}", code=f"admin_{response.status_code}"
+                )
+            return True
+
+        self._run(actor, name="admin_user", call=post)
+
+    @precondition(lambda self: "admin" in self.areas and bool(self.token_keys))
+    @rule()
+    def superuser_browses_the_admin(self):
+        """No page of the admin shows an API key: nobody may act as someone else."""
+        client = Client()
+        with time_machine.travel(self.now, tick=False):
+            client.force_login(self.world.users["superuser"])
+            for model in admin.site._registry:
+                url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+                page = client.get(url).content.decode()
+                assert not [key for key in self.token_keys if key in page], url
 
     def _refile(self, actor) -> Dossier:
         """A draft dossier, filled in, for a new version of vendor 0's solution."""
@@ -935,15 +1063,13 @@ class ProgrammeMachine(RuleBasedStateMachine):
         four_eyes = settings.PAYMENT_FOUR_EYES
         for r in PaymentRequest.objects.filter(
             state__in=[PaymentState.APPROVED, PaymentState.PAID]
-        ).select_related("approved_by", "paid_by", "batch"):
-            assert r.approved_by.has_role(Role.PAYMENT_OFFICER)
+        ).select_related("batch"):
+            # (the roles at the time of the act are checked by the steps themselves)
             if r.batch_id and four_eyes:
                 assert r.batch.created_by_id != r.approved_by_id, "batched by its approver"
-            if r.state == PaymentState.PAID:
-                assert r.paid_by.has_role(Role.PAYMENT_OFFICER)
-                if four_eyes:
-                    assert r.paid_by_id != r.approved_by_id, "paid by its approver"
-                    assert not r.batch_id or r.paid_by_id != r.batch.created_by_id
+            if r.state == PaymentState.PAID and four_eyes:
+                assert r.paid_by_id != r.approved_by_id, "paid by its approver"
+                assert not r.batch_id or r.paid_by_id != r.batch.created_by_id
         for recovery in Recovery.objects.filter(state=RecoveryState.WRITTEN_OFF):
             assert recovery.written_off_by_id != recovery.opened_by_id or not four_eyes
 
