@@ -78,7 +78,7 @@ from payments.models import (
 )
 from referencing_app import services as referencing_services
 from referencing_app.models import Dossier, Referencing
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.accounts import PASSWORD, UserFactory, admin_user_form
 from tests.factories.orders import EstablishmentFactory
 from tests.factories.referencing import fill, pdf_upload, published_scheme
 from tests.factories.vendors import SolutionFactory, SolutionVersionFactory, VendorFactory
@@ -956,20 +956,7 @@ class ProgrammeMachine(RuleBasedStateMachine):
         """A superuser (or anybody) edits a user in the Django admin: it must go to the trail."""
         actor = self._who(who, [self.world.users["superuser"]])
         user = User.objects.get(pk=self.world.users[target_user].pk)
-        data = {
-            "username": user.username,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "email": user.email,
-            "role": user.role,
-            "vendor": str(user.vendor_id) if user.vendor_id else "",
-            "establishment": str(user.establishment_id) if user.establishment_id else "",
-            "signatory": user.signatory,
-            "is_active": user.is_active,
-            "is_staff": user.is_staff,
-            "is_superuser": user.is_superuser,
-            "user_permissions": [],
-        }
+        data = admin_user_form(user)
         if change == "role" and not user.vendor_id and not user.establishment_id:
             data["role"] = "ans_admin" if user.role != "ans_admin" else "reviewer"
         elif change == "superuser":

@@ -36,6 +36,14 @@ payment_readers = role_required(Role.PAYMENT_OFFICER, Role.ANS_ADMIN)
 recovery_readers = role_required(Role.PAYMENT_OFFICER, Role.ANS_ADMIN, Role.REVIEWER)
 
 
+def _by_state(request, qs, states, default):
+    """The list filtered by `?state=` (`default` when absent; any other value: every state)."""
+    state = request.GET.get("state", default)
+    if state in states.values:
+        return qs.filter(state=state), state
+    return qs, ""
+
+
 @payment_readers
 def queue(request):
     form = forms.PaymentQueueFilterForm(request.GET or None)
@@ -57,11 +65,7 @@ def queue(request):
 @payment_readers
 def requests(request):
     qs = payment_selectors.payment_request_list_for_user(request.user).order_by("created_at", "id")
-    state = request.GET.get("state", PaymentState.SUBMITTED)
-    if state in PaymentState.values:
-        qs = qs.filter(state=state)
-    else:
-        state = ""
+    qs, state = _by_state(request, qs, PaymentState, PaymentState.SUBMITTED)
     return render(
         request,
         "portal/payments/requests.html",
@@ -309,11 +313,7 @@ def order_cancel(request, pk):
 @recovery_readers
 def recoveries(request):
     qs = payment_selectors.recovery_list_for_user(request.user).order_by("due_on", "id")
-    state = request.GET.get("state", RecoveryState.OPEN)
-    if state in RecoveryState.values:
-        qs = qs.filter(state=state)
-    else:
-        state = ""
+    qs, state = _by_state(request, qs, RecoveryState, RecoveryState.OPEN)
     return render(
         request,
         "portal/payments/recoveries.html",

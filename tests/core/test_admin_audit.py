@@ -13,7 +13,7 @@ from accounts.services import api_token_create
 from core.admin import AuditedModelAdmin, ServiceModelAdmin
 from core.audit import audit_verify
 from core.models import AuditEntry
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.accounts import PASSWORD, UserFactory, admin_user_form
 from tests.factories.vendors import VendorFactory
 from vendors.admin import VendorAdmin
 from vendors.models import Vendor
@@ -30,25 +30,6 @@ def root(db):
 def staff(client, root):
     client.force_login(root)
     return client
-
-
-def _user_form(user: User, **overrides) -> dict:
-    """The POST of the user change form as the page would send it (unchecked boxes absent)."""
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "role": user.role,
-        "vendor": str(user.vendor_id) if user.vendor_id else "",
-        "signatory": user.signatory,
-        "is_active": user.is_active,
-        "is_staff": user.is_staff,
-        "is_superuser": user.is_superuser,
-        "user_permissions": [],
-        **overrides,
-    }
-    return {k: v for k, v in data.items() if v is not False}
 
 
 def _vendor_form(vendor: Vendor, **overrides) -> dict:
@@ -99,7 +80,7 @@ def test_admin_change_of_role_and_superuser_is_audited_with_before_after(staff, 
     user = UserFactory(username="claire", role=Role.REVIEWER)
     response = staff.post(
         f"/admin/accounts/user/{user.pk}/change/",
-        _user_form(user, role=Role.ANS_ADMIN, is_superuser=True, is_staff=True),
+        admin_user_form(user, role=Role.ANS_ADMIN, is_superuser=True, is_staff=True),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
@@ -121,7 +102,7 @@ def test_admin_change_of_permissions_is_audited_by_their_names(staff):
     permission = Permission.objects.get(codename="view_vendor")
     response = staff.post(
         f"/admin/accounts/user/{user.pk}/change/",
-        _user_form(user, user_permissions=[str(permission.pk)]),
+        admin_user_form(user, user_permissions=[str(permission.pk)]),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert list(user.user_permissions.all()) == [permission]
@@ -131,7 +112,7 @@ def test_admin_change_of_permissions_is_audited_by_their_names(staff):
 
 def test_an_unchanged_user_form_writes_no_entry(staff):
     user = UserFactory(role=Role.REVIEWER)
-    response = staff.post(f"/admin/accounts/user/{user.pk}/change/", _user_form(user))
+    response = staff.post(f"/admin/accounts/user/{user.pk}/change/", admin_user_form(user))
     assert response.status_code == 302
     assert not AuditEntry.objects.filter(action="user.update").exists()
 
@@ -142,7 +123,7 @@ def test_a_refusal_of_the_service_is_shown_on_the_form_and_nothing_is_written(st
     # Django's change form checks the username case-sensitively; the service does not.
     response = staff.post(
         f"/admin/accounts/user/{user.pk}/change/",
-        _user_form(user, username="Claire", role=Role.PAYMENT_OFFICER),
+        admin_user_form(user, username="Claire", role=Role.PAYMENT_OFFICER),
     )
     assert response.status_code == 200
     assert "Cet identifiant est déjà pris." in response.content.decode()
@@ -220,7 +201,7 @@ def test_an_ans_admin_who_is_not_superuser_cannot_grant_admin_access(client, db)
     user = UserFactory(role=Role.REVIEWER)
     response = client.post(
         f"/admin/accounts/user/{user.pk}/change/",
-        _user_form(user, first_name="Claire", is_superuser=True, is_staff=True),
+        admin_user_form(user, first_name="Claire", is_superuser=True, is_staff=True),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()

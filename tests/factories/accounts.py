@@ -19,3 +19,24 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def admin_user_form(user: User, **overrides) -> dict:
+    """The POST of the Django admin's user change form as the page sends it (unchecked boxes
+    absent)."""
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": user.role,
+        "vendor": str(user.vendor_id) if user.vendor_id else "",
+        "establishment": str(user.establishment_id) if user.establishment_id else "",
+        "signatory": user.signatory,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "user_permissions": [],
+        **overrides,
+    }
+    return {k: v for k, v in data.items() if v is not False}
