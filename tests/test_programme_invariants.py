@@ -149,10 +149,11 @@ NEXT_ORDER_ACTIONS = {
     OrderState.INSTALLED: ["balance"] * 3 + ["advance", "cancel_ans", "cancel_party"],
     OrderState.LAPSED: ["cancel_ans", "advance", "balance"],
 }
-REQUEST_ACTIONS = ["approve", "reject", "batch", "mark_paid"]
+REQUEST_ACTIONS = ["approve", "reject", "batch", "mark_paid", "disrupt"]
 NEXT_REQUEST_ACTIONS = {
     PaymentState.SUBMITTED: ["approve"] * 4 + ["reject"],
-    PaymentState.APPROVED: ["batch", "mark_paid", "mark_paid"],
+    # between approval and payment, things change: the IBAN, the referencing, the order
+    PaymentState.APPROVED: ["batch", "batch", "mark_paid", "mark_paid", "disrupt"],
 }
 DOSSIER_ACTIONS = [
     "compliant",
@@ -667,9 +668,12 @@ class ProgrammeMachine(RuleBasedStateMachine):
         self._request_action(self._request(request), action, who)
 
     def _request_action(self, r: PaymentRequest, action: str, who: int) -> None:
-        # the officer the action is for: for a batch, not the one who approved the request;
-        # for the payment, neither that one nor the batch's creator
-        barred = {r.approved_by_id} if action in ("batch", "mark_paid") else set()
+        if action == "disrupt":
+            self._disrupt(r, who)
+            return
+        # the officer the action is for: any for a batch (what it takes is the service's
+        # business); for the payment, neither the approver nor the batch's creator
+        barred = {r.approved_by_id} if action == "mark_paid" else set()
         if action == "mark_paid" and r.batch_id:
             barred.add(r.batch.created_by_id)
         actor = self._who(who, [o for o in self._officers() if o.pk not in barred])
@@ -701,6 +705,16 @@ class ProgrammeMachine(RuleBasedStateMachine):
             ):
                 assert payable, "paid a request that was not payable at that instant"
                 assert actor.has_role(Role.PAYMENT_OFFICER), "paid by someone not an officer"
+
+    def _disrupt(self, r: PaymentRequest, who: int) -> None:
+        """Something changes for an approved request before it is paid: its vendor's IBAN,
+        its referencing's state, or the order is cancelled by ANS."""
+        vendor = self._vendor_index(r.order.vendor_id)
+        event = ["iban", "suspend", "iban", "cancel"][who % 4]
+        if event == "cancel":
+            self._cancel(self._order(r.order_id), self._who(who, self._ans_and_officers()))
+        else:
+            self.vendor_event(vendor, event, who)
 
     def _batch(self, actor) -> None:
         payable = {
