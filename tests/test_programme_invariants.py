@@ -149,11 +149,11 @@ NEXT_ORDER_ACTIONS = {
     OrderState.INSTALLED: ["balance"] * 3 + ["advance", "cancel_ans", "cancel_party"],
     OrderState.LAPSED: ["cancel_ans", "advance", "balance"],
 }
-REQUEST_ACTIONS = ["approve", "reject", "batch", "mark_paid", "disrupt"]
+REQUEST_ACTIONS = ["approve", "reject", "batch", "mark_paid", "disrupt", "export"]
 NEXT_REQUEST_ACTIONS = {
     PaymentState.SUBMITTED: ["approve"] * 4 + ["reject"],
     # between approval and payment, things change: the IBAN, the referencing, the order
-    PaymentState.APPROVED: ["batch", "batch", "mark_paid", "mark_paid", "disrupt"],
+    PaymentState.APPROVED: ["batch", "batch", "mark_paid", "mark_paid", "disrupt", "export"],
 }
 DOSSIER_ACTIONS = [
     "compliant",
@@ -671,6 +671,10 @@ class ProgrammeMachine(RuleBasedStateMachine):
         if action == "disrupt":
             self._disrupt(r, who)
             return
+        if action == "export":
+            if r.batch_id:
+                self._export(r.batch)
+            return
         # the officer the action is for: any for a batch (what it takes is the service's
         # business); for the payment, neither the approver nor the batch's creator
         barred = {r.approved_by_id} if action == "mark_paid" else set()
@@ -737,12 +741,17 @@ class ProgrammeMachine(RuleBasedStateMachine):
         batches = list(PaymentBatch.objects.order_by("created_at", "pk"))
         if not batches:
             return
-        batch = batches[pick % len(batches)]
+        self._export(batches[pick % len(batches)])
+
+    def _export(self, batch: PaymentBatch) -> None:
+        """The batch's file carries only what is payable now, to the IBAN verified then."""
         with time_machine.travel(self.now, tick=False):
             try:
                 text = batch_csv(batch)
             except ApplicationError:
+                STATS["export", "refused"] += 1
                 return
+        STATS["export", "done"] += 1
         rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
         for row in rows:
             r = self._request(row["request"])

@@ -37,6 +37,9 @@ def admin_user_form(user: User, **overrides) -> dict:
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
         "user_permissions": [],
+        # (read-only in our admin; required by Django's own user form)
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
         **overrides,
     }
     return {k: v for k, v in data.items() if v is not False}
