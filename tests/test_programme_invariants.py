@@ -717,6 +717,13 @@ class ProgrammeMachine(RuleBasedStateMachine):
             self._cancel(self._order(r.order_id), self._who(who, self._ans_and_officers()))
         else:
             self.vendor_event(vendor, event, who)
+        # … and the paying agency goes on: the file of its batch, or a new batch
+        r = self._request(r.pk)
+        if r.state == PaymentState.APPROVED:
+            if r.batch_id:
+                self._export(r.batch)
+            else:
+                self._batch(self._who(who // 2, self._officers()))
 
     def _batch(self, actor) -> None:
         payable = {
