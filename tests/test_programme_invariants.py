@@ -674,9 +674,10 @@ class ProgrammeMachine(RuleBasedStateMachine):
                 self._export(r.batch)
             return
         # the officer the action is for: any for a batch (what it takes is the service's
-        # business); for the payment, neither the approver nor the batch's creator
-        barred = {r.approved_by_id} if action == "mark_paid" else set()
-        if action == "mark_paid" and r.batch_id:
+        # business); for the payment, half the time one who may (neither the approver nor the
+        # batch's creator), half the time any officer (four-eyes put to the test)
+        barred = {r.approved_by_id} if action == "mark_paid" and who % 2 == 0 else set()
+        if action == "mark_paid" and r.batch_id and who % 2 == 0:
             barred.add(r.batch.created_by_id)
         actor = self._who(who, [o for o in self._officers() if o.pk not in barred])
         if action == "approve":
