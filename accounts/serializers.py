@@ -36,6 +36,7 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "last_name",
             "role",
             "vendor",
+            "establishment",
             "signatory",
             "is_active",
             "date_joined",
@@ -68,6 +69,7 @@ class MeSerializer(serializers.ModelSerializer):
             "last_name",
             "role",
             "vendor",
+            "establishment",
             "signatory",
         ]
         read_only_fields = fields

@@ -2,13 +2,14 @@
 
 import django_filters
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.permissions import roles
 from orders import selectors as order_selectors
 from payments import eligibility, selectors, services
@@ -133,11 +134,29 @@ class EligibilityView(APIView):
         roles(read=("ans_admin", "reviewer", "payment_officer", "vendor", "establishment"))
     ]
 
-    @extend_schema(responses=EligibilitySerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=PaymentKind.values,
+                description=(
+                    "advance ou balance ; par défaut l'avance tant que la commande n'est pas "
+                    "installée, puis le solde."
+                ),
+            )
+        ],
+        responses=EligibilitySerializer,
+    )
     def get(self, request, pk):
         order = order_selectors.order_get_for_user(request.user, pk)
+        kind = request.query_params.get("kind")
+        if kind is not None and kind not in PaymentKind.values:
+            raise InvalidInput(
+                "invalid_choice", _("Type de demande inconnu (advance ou balance)."), "kind"
+            )
         result = eligibility.order_reasons(order.pk)
-        kind = PaymentKind.BALANCE if order.state == "installed" else PaymentKind.ADVANCE
+        kind = kind or (PaymentKind.BALANCE if order.state == "installed" else PaymentKind.ADVANCE)
         reasons = result.for_kind(kind)
         return Response(
             {

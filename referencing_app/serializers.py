@@ -145,13 +145,20 @@ class DossierUpdateSerializer(StrictSerializerMixin, serializers.Serializer):
     charter_accepted = serializers.BooleanField(required=False)
 
 
+class EvidenceIdsField(serializers.ListField):
+    """Evidence ids in, evidence ids out (the model side is a many-to-many manager)."""
+
+    def to_representation(self, data):
+        return [str(evidence.pk) for evidence in data.all()]
+
+
 class StatementSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     requirement_code = serializers.CharField(source="requirement.code", read_only=True)
     claim = serializers.ChoiceField(choices=Claim.choices)
     justification = serializers.CharField(
         required=False, allow_blank=True, max_length=20000, default=""
     )
-    evidence = serializers.ListField(
+    evidence = EvidenceIdsField(
         child=serializers.UUIDField(), required=False, default=list, max_length=50
     )
 
@@ -159,11 +166,6 @@ class StatementSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         model = Statement
         fields = ["requirement_code", "claim", "justification", "evidence", "updated_at"]
         read_only_fields = ["updated_at"]
-
-    def to_representation(self, statement):
-        data = super().to_representation(statement)
-        data["evidence"] = [str(e.pk) for e in statement.evidence.all()]
-        return data
 
 
 class VerdictSerializer(StrictSerializerMixin, serializers.ModelSerializer):
