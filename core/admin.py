@@ -20,7 +20,7 @@ from dsfr.models import DsfrConfig
 
 from core.audit import ADMIN_CHANNEL, audit_channel, audit_record
 from core.errors import ApplicationError
-from core.models import AuditEntry
+from core.models import AuditEntry, Job, Notification, SweepRun
 
 SECRET_FIELDS = {"password", "password1", "password2", "iban"}
 
@@ -197,6 +197,84 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to ANS admins; written only by the service's own code."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The outbox of notification emails: dead letters filtered by `email_state`, and retried by
+    the action (through `core.services.notification_email_retry`, audited)."""
+
+    list_display = ["created_at", "recipient", "event", "subject", "email_state", "attempts"]
+    list_filter = ["email_state", "event"]
+    search_fields = ["subject", "object_id", "recipient__username", "last_error"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    list_select_related = ["recipient"]
+    ordering = ["-created_at"]
+    actions = ["retry_emails"]
+
+    @admin.action(description="Renvoyer les courriels sélectionnés (abandonnés ou en attente)")
+    def retry_emails(self, request, queryset):
+        from core.services import notification_email_retry
+
+        try:
+            count = notification_email_retry(actor=request.user, notifications=list(queryset))
+        except ApplicationError as exc:
+            self.message_user(request, str(exc), level="error")
+            return
+        self.message_user(request, f"{count} courriel(s) remis en file d'envoi.")
+
+
+class FailedFilter(admin.SimpleListFilter):
+    title = "échecs"
+    parameter_name = "en_echec"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "avec échecs ou erreur"), ("non", "sans échec")]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Q
+
+        failing = Q(failed__gt=0) | ~Q(error="")
+        if self.value() == "oui":
+            return queryset.filter(failing)
+        if self.value() == "non":
+            return queryset.exclude(failing)
+        return queryset
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(ReadOnlyAdmin):
+    """Each run of each sweep, with the objects that failed (the others proceeded)."""
+
+    list_display = ["started_at", "name", "moved", "failed", "finished_at"]
+    list_filter = ["name", FailedFilter]
+    readonly_fields = [f.name for f in SweepRun._meta.fields]
+    search_fields = ["name", "error"]
+    ordering = ["-started_at"]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    """Long launches (eligibility runs, imports): queued, running, done or failed."""
+
+    list_display = ["created_at", "kind", "state", "requested_by", "started_at", "finished_at"]
+    list_filter = ["state", "kind"]
+    readonly_fields = [f.name for f in Job._meta.fields if f.name != "payload"]
+    exclude = ["payload"]
+    ordering = ["-created_at"]
 
 
 # django-dsfr's site settings (title, notice banner written in HTML) are not used here (no

@@ -3,6 +3,11 @@
 Templates live in `templates/notifications/<event>.txt`: the first line is the subject, the rest
 the body (French). Call `notify` inside the service's transaction: rows are written with the
 change, and the emails leave only once it has committed (never for a change that rolled back).
+Each row is the outbox entry of its email (`core.outbox`): a worker is nudged after commit, and
+the periodic sender delivers what the nudge could not (broker down), with retries.
+
+The subject is a mail header filled from user text (a solution's name): it is made one line
+(no CR, LF nor other control character) and cut with an ellipsis to its column's length.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.template import Context, Engine
 
 from core.models import Notification
+from core.outbox import one_line, publish_on_commit
+
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length
 
 
 @cache
@@ -29,10 +37,15 @@ def _text_engine() -> Engine:
 
 
 def render_notification(event: str, context: dict[str, Any]) -> tuple[str, str]:
-    template = _text_engine().get_template(f"notifications/{event}.txt")
-    text = template.render(Context(context)).strip()
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.strip()
+    """(subject, body): the template's first line and the rest, rendered apart so that a value
+    with a line break cannot move text from the subject into the body."""
+    engine = _text_engine()
+    source = engine.get_template(f"notifications/{event}.txt").source
+    first, _, rest = source.lstrip().partition("\n")
+    ctx = Context(context)
+    subject = engine.from_string(first).render(ctx)
+    body = engine.from_string("{% load tz %}" + rest).render(ctx)
+    return one_line(subject, SUBJECT_MAX), body.strip().replace("\x00", "")
 
 
 def notify(
@@ -55,7 +68,7 @@ def notify(
                 subject=subject,
                 body=body,
                 object_type=obj._meta.label_lower if obj is not None else "",
-                object_id=str(obj.pk) if obj is not None else "",
+                object_id=str(obj.pk)[:64] if obj is not None else "",
             )
             for user in recipients
         ]
@@ -63,5 +76,5 @@ def notify(
     ids = [str(n.pk) for n in notifications]
     from core.tasks import send_notification_emails
 
-    transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    publish_on_commit(send_notification_emails, ids)
     return notifications

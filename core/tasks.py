@@ -11,29 +11,43 @@ def heartbeat() -> dict:
     return {"database": value == 1, "vendor": connection.vendor}
 
 
-@shared_task(name="core.tasks.send_notification_emails", acks_late=True)
-def send_notification_emails(notification_ids: list[str]) -> int:
-    """Email each notification not yet emailed; safe to run twice."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.utils import timezone
+@shared_task(name="core.tasks.send_notification_emails", acks_late=True, ignore_result=True)
+def send_notification_emails(notification_ids: list[str]) -> dict:
+    """The on-commit nudge: email these notifications now if still pending (safe to run twice)."""
+    from core.outbox import deliver_notifications
 
-    from core.models import Notification
+    return deliver_notifications(ids=notification_ids)
 
-    sent = 0
-    pending = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
-    for notification in pending.select_related("recipient"):
-        if not notification.recipient.email:
-            continue
-        send_mail(
-            notification.subject,
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
-        )
-        Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
-        sent += 1
-    return sent
+
+@shared_task(name="core.tasks.send_pending_notifications", acks_late=True, ignore_result=True)
+def send_pending_notifications() -> dict:
+    """Beat, every minute: every notification email due (never nudged, or to retry)."""
+    from core.outbox import deliver_notifications
+
+    total: dict[str, int] = {}
+    while True:  # in batches, until none is due
+        counts = deliver_notifications(limit=500)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if sum(counts.values()) < 500:
+            return total
+
+
+@shared_task(name="core.tasks.run_job", acks_late=True, ignore_result=True)
+def run_job(job_id: str) -> str | None:
+    """The on-commit nudge of a long launch recorded as a `core.Job`."""
+    from core.outbox import run_job as run
+
+    job = run(job_id)
+    return job.state if job is not None else None
+
+
+@shared_task(name="core.tasks.run_queued_jobs", acks_late=True, ignore_result=True)
+def run_queued_jobs() -> int:
+    """Beat, every minute: the long launches whose nudge was lost."""
+    from core.outbox import run_queued_jobs as run
+
+    return run()
 
 
 @shared_task(name="core.tasks.audit_head")

@@ -7,7 +7,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import hooks
-        from payments import services, sweeps  # noqa: F401  (registers the sweeps)
+        from payments import jobs, services, sweeps  # noqa: F401  (registers sweeps and jobs)
 
         hooks.SIGN_REFUSALS.append(services.funding_refusals)
         hooks.ORDER_ENDED.append(services.order_ended)

@@ -64,8 +64,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.EdgeInputMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "core.middleware.RejectNullBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -142,7 +142,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Input limits, answered before parsing (docs/decisions/0013): a body other than a multipart
+# upload up to DATA_UPLOAD_MAX_MEMORY_SIZE (else 413); a multipart upload up to UPLOAD_MAX_BYTES,
+# refused as soon as it is declared or streamed past it (core.uploads), never spooled whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "core.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- REST framework and schema -----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -155,6 +164,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -203,8 +217,26 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request never waits on the broker (docs/decisions/0013): publishing does not retry, and a
+# broker or result store that is down is known in about a second; the outbox rows and the
+# periodic pickups below deliver what could not be published.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+}
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # The outbox: notification emails due (new, or to retry), and long launches still queued.
+    "outbox-emails": {"task": "core.tasks.send_pending_notifications", "schedule": 60.0},
+    "outbox-jobs": {"task": "core.tasks.run_queued_jobs", "schedule": 60.0},
     # Deadline work: idempotent sweeps over database state (docs/decisions/0002).
     "sweeps": {"task": "core.tasks.run_sweeps", "schedule": crontab(minute="*/10")},
 }
@@ -212,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SONS <ne-pas-repondre@sons.example.fr>")
+# Outbox of notification emails: attempts before an email is dead (visible in the admin, where
+# an ANS admin may retry it), and the first retry delay in seconds, doubled at each attempt.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+NOTIFICATION_EMAIL_RETRY_SECONDS = env.int("NOTIFICATION_EMAIL_RETRY_SECONDS", default=60)
 
 # --- Content security policy (django-csp 4): everything is served by the app itself ------------
 CONTENT_SECURITY_POLICY = {

@@ -224,20 +224,25 @@ def _runs():
 def runs(request):
     form = forms.EligibilityRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from payments.tasks import check_eligibility
+        from payments.services import eligibility_check_launch
 
         codes = form.cleaned_data["schemes"] or None
-        try:
-            check_eligibility.delay(codes, f"portail:{request.user.get_username()}")
-        except Exception as exc:  # broker down: say so rather than fail
-            messages.error(request, f"Le contrôle n'a pas pu être lancé : {exc}")
-        else:
+        ok, _job = attempt(
+            request,
+            lambda: eligibility_check_launch(
+                actor=request.user,
+                scheme_codes=codes,
+                triggered_by=f"portail:{request.user.get_username()}",
+            ),
+            form=form,
+        )
+        if ok:  # recorded: a worker runs it, at once or within a minute if the broker is down
             messages.success(
                 request,
                 "Contrôle d'éligibilité lancé. La liste ci-dessous se met à jour toute seule.",
             )
-        since = int(timezone.now().timestamp())
-        return redirect(f"{reverse('portal:eligibility_runs')}?depuis={since}")
+            since = int(timezone.now().timestamp())
+            return redirect(f"{reverse('portal:eligibility_runs')}?depuis={since}")
     context = {**_runs_context(request), "form": form}
     context["breadcrumb"] = crumbs(("Contrôles d'éligibilité", None))
     return render(request, "portal/payments/runs.html", context)
