@@ -231,11 +231,16 @@ class EligibilityRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=EligibilityRunRequestSerializer, responses={202: dict})
     def create(self, request):
-        from payments.tasks import check_eligibility
-
+        """Recorded as a job and answered at once (202): a worker runs it, even when the broker
+        is down at the time (the periodic pickup); `job` and `task` are the job's id."""
         schemes = _validated(EligibilityRunRequestSerializer, request.data)["schemes"]
-        result = check_eligibility.delay(schemes or None, f"api:{request.user.get_username()}")
-        return Response({"task": result.id}, status=status.HTTP_202_ACCEPTED)
+        job = services.eligibility_check_launch(
+            actor=request.user,
+            scheme_codes=schemes,
+            triggered_by=f"api:{request.user.get_username()}",
+        )
+        body = {"job": str(job.pk), "task": str(job.pk), "state": job.state}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class PaymentBatchViewSet(

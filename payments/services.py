@@ -624,6 +624,32 @@ def recovery_write_off(*, actor: User, recovery: Recovery, reason: str, at=None)
     return recovery
 
 
+def eligibility_check_launch(*, actor: User, scheme_codes=None, triggered_by: str = ""):
+    """Record a run of the eligibility batch as a job and return it at once: a worker runs it
+    (nudged now if the broker answers, else picked up within a minute). Unknown schemes are
+    refused here, before anything is recorded."""
+    from core.outbox import job_enqueue
+    from payments.jobs import ELIGIBILITY_CHECK
+    from sons.models import Scheme
+
+    if not actor.has_role(Role.ANS_ADMIN, Role.PAYMENT_OFFICER):
+        raise NotAllowed(_("Réservé à l'ANS et aux agents payeurs (ASP)."))
+    codes = sorted(set(scheme_codes or []))
+    known = set(Scheme.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise InvalidInput(
+            "does_not_exist",
+            _("Dispositif(s) inconnu(s) : %(codes)s.") % {"codes": ", ".join(unknown)},
+            "schemes",
+        )
+    return job_enqueue(
+        kind=ELIGIBILITY_CHECK,
+        actor=actor,
+        params={"schemes": codes, "triggered_by": triggered_by or actor.get_username()},
+    )
+
+
 def eligibility_check_schemes(
     *, scheme_codes=None, triggered_by: str = "système", progress=None
 ) -> list:
