@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from django.db import transaction
 from django.db.models import F, QuerySet
 
 from core.models import SentReminder
 from core.notifications import notify
+from core.sweeps import object_failed
 
 REMINDER_OFFSETS = (7, 1)  # days before the due instant
 
@@ -32,19 +34,27 @@ def remind(
 ) -> int:
     """Notify once per object and offset; `objects` carry their due instant as `.due`."""
     sent = 0
-    for obj in objects:
-        offset = next(
-            days for days in sorted(REMINDER_OFFSETS) if obj.due - now <= dt.timedelta(days=days)
-        )
-        if not SentReminder.objects.get_or_create(
-            key=f"{kind}:{obj.pk}:{obj.due.isoformat()}:{offset}"
-        )[1]:
-            continue
-        notify(
-            recipients=recipients_of(obj),
-            event=event,
-            obj=obj,
-            context={"due_at": obj.due, "days": offset},
-        )
-        sent += 1
+    for obj in objects:  # each in its own savepoint: one failing reminder skips only itself
+        try:
+            with transaction.atomic():
+                sent += _remind_one(now, obj, kind, event, recipients_of)
+        except Exception as exc:
+            object_failed(obj.pk, exc)
     return sent
+
+
+def _remind_one(now, obj, kind, event, recipients_of) -> int:
+    offset = next(
+        days for days in sorted(REMINDER_OFFSETS) if obj.due - now <= dt.timedelta(days=days)
+    )
+    if not SentReminder.objects.get_or_create(
+        key=f"{kind}:{obj.pk}:{obj.due.isoformat()}:{offset}"
+    )[1]:
+        return 0
+    notify(
+        recipients=recipients_of(obj),
+        event=event,
+        obj=obj,
+        context={"due_at": obj.due, "days": offset},
+    )
+    return 1

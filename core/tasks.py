@@ -69,8 +69,17 @@ def audit_head() -> dict:
 
 @shared_task(name="core.tasks.run_sweeps", acks_late=True)
 def run_sweeps(names: list[str] | None = None) -> dict:
-    """Run the registered sweeps (all, or those named); each is idempotent and locked."""
-    from core.sweeps import SWEEPS
+    """Run the registered sweeps (all, or those named), every one of them even when one fails;
+    each run is recorded (`core.SweepRun`). Returns what each moved; raises only after all ran,
+    naming the failures, so that the failure shows in the worker's log and monitoring."""
+    from core.sweeps import SWEEPS, failure_summary, run_sweep
 
-    selected = names or sorted(SWEEPS)
-    return {name: SWEEPS[name](None) for name in selected}
+    runs = [run_sweep(name) for name in (names or sorted(SWEEPS))]
+    summary = failure_summary(runs)
+    if summary:
+        raise SweepsFailed(summary)
+    return {run.name: run.moved for run in runs}
+
+
+class SweepsFailed(RuntimeError):
+    """Some sweeps had objects (or the whole sweep) fail; the others ran."""

@@ -13,7 +13,7 @@ from core.audit import ObjectRef, audit_record_many
 from core.locks import job_lock
 from core.notifications import notify
 from core.reminders import due_soon, remind
-from core.sweeps import register
+from core.sweeps import isolated, register
 from orders.models import OrderState, PurchaseOrder
 from sons.models import Scheme
 
@@ -42,29 +42,31 @@ def sweep_lapse_orders(now: dt.datetime | None = None) -> int:
                 - dt.timedelta(days=scheme.tacit_acceptance_days),
             )
         rows = list(due.values_list("id", "state"))
-        if not rows:
-            return 0
-        moved = PurchaseOrder.objects.filter(
-            pk__in=[pk for pk, _ in rows], state__in=LAPSABLE
-        ).update(
-            state=OrderState.LAPSED,
-            ended_at=now,
-            end_reason="Date limite d'installation dépassée",
-            updated_at=now,
-        )
-        for state in {s for _, s in rows}:
-            audit_record_many(
-                actor="sweep:order_lapse",
-                action="purchase_order.lapse",
-                objects=[
-                    ObjectRef("orders.purchaseorder", str(pk)) for pk, s in rows if s == state
-                ],
-                from_state=state,
-                to_state=OrderState.LAPSED,
-                reason="Date limite d'installation dépassée",
-                at=now,
+
+        def lapse(rows):
+            moved = PurchaseOrder.objects.filter(
+                pk__in=[pk for pk, _ in rows], state__in=LAPSABLE
+            ).update(
+                state=OrderState.LAPSED,
+                ended_at=now,
+                end_reason="Date limite d'installation dépassée",
+                updated_at=now,
             )
-        return moved
+            for state in {s for _, s in rows}:
+                audit_record_many(
+                    actor="sweep:order_lapse",
+                    action="purchase_order.lapse",
+                    objects=[
+                        ObjectRef("orders.purchaseorder", str(pk)) for pk, s in rows if s == state
+                    ],
+                    from_state=state,
+                    to_state=OrderState.LAPSED,
+                    reason="Date limite d'installation dépassée",
+                    at=now,
+                )
+            return moved
+
+        return isolated(rows, lapse, key=lambda row: row[0])
 
 
 @register("order_tacit_acceptance")
@@ -84,37 +86,43 @@ def sweep_tacit_acceptance(now: dt.datetime | None = None) -> int:
                 declared_at__lte=min(now, scheme.installation_deadline) - delay,
             )
             ids = list(due.values_list("id", flat=True))
-            if not ids:
-                continue
-            moved = PurchaseOrder.objects.filter(
-                pk__in=ids, state=OrderState.INSTALLATION_DECLARED
-            ).update(
-                state=OrderState.INSTALLED,
-                tacit_acceptance=True,
-                updated_at=now,
-                accepted_at=ExpressionWrapper(
-                    F("declared_at") + delay, output_field=DateTimeField()
-                ),
-            )
-            audit_record_many(
-                actor="sweep:order_tacit_acceptance",
-                action="purchase_order.tacit_acceptance",
-                objects=[ObjectRef("orders.purchaseorder", str(pk)) for pk in ids],
-                from_state=OrderState.INSTALLATION_DECLARED,
-                to_state=OrderState.INSTALLED,
-                reason=f"Acceptation tacite après {scheme.tacit_acceptance_days} jours",
-                at=now,
-            )
-            members: dict = {}
-            for user in User.objects.filter(vendor__orders__pk__in=ids, is_active=True).distinct():
-                members.setdefault(user.vendor_id, []).append(user)
-            for order in PurchaseOrder.objects.filter(pk__in=ids).select_related(
-                "scheme", "establishment"
-            ):
-                notify(
-                    recipients=members.get(order.vendor_id, []), event="order_installed", obj=order
+
+            def accept(ids, scheme=scheme, delay=delay):
+                moved = PurchaseOrder.objects.filter(
+                    pk__in=ids, state=OrderState.INSTALLATION_DECLARED
+                ).update(
+                    state=OrderState.INSTALLED,
+                    tacit_acceptance=True,
+                    updated_at=now,
+                    accepted_at=ExpressionWrapper(
+                        F("declared_at") + delay, output_field=DateTimeField()
+                    ),
                 )
-            moved_total += moved
+                audit_record_many(
+                    actor="sweep:order_tacit_acceptance",
+                    action="purchase_order.tacit_acceptance",
+                    objects=[ObjectRef("orders.purchaseorder", str(pk)) for pk in ids],
+                    from_state=OrderState.INSTALLATION_DECLARED,
+                    to_state=OrderState.INSTALLED,
+                    reason=f"Acceptation tacite après {scheme.tacit_acceptance_days} jours",
+                    at=now,
+                )
+                members: dict = {}
+                for user in User.objects.filter(
+                    vendor__orders__pk__in=ids, is_active=True
+                ).distinct():
+                    members.setdefault(user.vendor_id, []).append(user)
+                for order in PurchaseOrder.objects.filter(pk__in=ids).select_related(
+                    "scheme", "establishment"
+                ):
+                    notify(
+                        recipients=members.get(order.vendor_id, []),
+                        event="order_installed",
+                        obj=order,
+                    )
+                return moved
+
+            moved_total += isolated(ids, accept)
         return moved_total
 
 

@@ -13,7 +13,7 @@ from core.audit import ObjectRef, audit_record_many
 from core.locks import job_lock
 from core.notifications import notify
 from core.reminders import due_soon, remind
-from core.sweeps import register
+from core.sweeps import isolated, register
 from referencing_app.models import Dossier, DossierState, Referencing, ReferencingState
 
 
@@ -33,33 +33,35 @@ def sweep_abandon_overdue_dossiers(now: dt.datetime | None = None) -> int:
             return 0
         due = Dossier.objects.filter(state=DossierState.CHANGES_REQUESTED, changes_due_at__lt=now)
         rows = list(due.values_list("id", "vendor_id"))
-        if not rows:
-            return 0
-        moved = Dossier.objects.filter(
-            pk__in=[pk for pk, _ in rows], state=DossierState.CHANGES_REQUESTED
-        ).update(state=DossierState.ABANDONED, ended_at=now, updated_at=now)
-        audit_record_many(
-            actor="sweep:dossier_abandon",
-            action="dossier.abandon",
-            objects=[ObjectRef("referencing.dossier", str(pk)) for pk, _ in rows],
-            from_state=DossierState.CHANGES_REQUESTED,
-            to_state=DossierState.ABANDONED,
-            reason="Délai de correction dépassé",
-            at=now,
-        )
-        members = _members_by_vendor(v for _, v in rows)
-        from referencing_app.services import dossier_ended_hooks
 
-        for dossier in Dossier.objects.filter(pk__in=[pk for pk, _ in rows]).select_related(
-            "scheme", "solution_version__solution"
-        ):
-            notify(
-                recipients=members.get(dossier.vendor_id, []),
-                event="dossier_abandoned",
-                obj=dossier,
+        def abandon(rows):
+            moved = Dossier.objects.filter(
+                pk__in=[pk for pk, _ in rows], state=DossierState.CHANGES_REQUESTED
+            ).update(state=DossierState.ABANDONED, ended_at=now, updated_at=now)
+            audit_record_many(
+                actor="sweep:dossier_abandon",
+                action="dossier.abandon",
+                objects=[ObjectRef("referencing.dossier", str(pk)) for pk, _ in rows],
+                from_state=DossierState.CHANGES_REQUESTED,
+                to_state=DossierState.ABANDONED,
+                reason="Délai de correction dépassé",
+                at=now,
             )
-            dossier_ended_hooks(dossier, "sweep:dossier_abandon")
-        return moved
+            members = _members_by_vendor(v for _, v in rows)
+            from referencing_app.services import dossier_ended_hooks
+
+            for dossier in Dossier.objects.filter(pk__in=[pk for pk, _ in rows]).select_related(
+                "scheme", "solution_version__solution"
+            ):
+                notify(
+                    recipients=members.get(dossier.vendor_id, []),
+                    event="dossier_abandoned",
+                    obj=dossier,
+                )
+                dossier_ended_hooks(dossier, "sweep:dossier_abandon")
+            return moved
+
+        return isolated(rows, abandon, key=lambda row: row[0])
 
 
 @register("referencing_expire")
@@ -74,30 +76,32 @@ def sweep_expire_referencings(now: dt.datetime | None = None) -> int:
                 state=ReferencingState.ACTIVE, valid_until__lt=now
             ).values_list("id", "reference", "vendor_id")
         )
-        if not rows:
-            return 0
-        moved = Referencing.objects.filter(
-            pk__in=[pk for pk, _, _ in rows], state=ReferencingState.ACTIVE
-        ).update(state=ReferencingState.EXPIRED, updated_at=now)
-        audit_record_many(
-            actor="sweep:referencing_expire",
-            action="referencing.expire",
-            objects=[ObjectRef("referencing.referencing", str(pk), ref) for pk, ref, _ in rows],
-            from_state=ReferencingState.ACTIVE,
-            to_state=ReferencingState.EXPIRED,
-            reason="Fin de validité",
-            at=now,
-        )
-        members = _members_by_vendor(v for _, _, v in rows)
-        for referencing in Referencing.objects.filter(
-            pk__in=[pk for pk, _, _ in rows]
-        ).select_related("scheme"):
-            notify(
-                recipients=members.get(referencing.vendor_id, []),
-                event="referencing_expired",
-                obj=referencing,
+
+        def expire(rows):
+            moved = Referencing.objects.filter(
+                pk__in=[pk for pk, _, _ in rows], state=ReferencingState.ACTIVE
+            ).update(state=ReferencingState.EXPIRED, updated_at=now)
+            audit_record_many(
+                actor="sweep:referencing_expire",
+                action="referencing.expire",
+                objects=[ObjectRef("referencing.referencing", str(pk), ref) for pk, ref, _ in rows],
+                from_state=ReferencingState.ACTIVE,
+                to_state=ReferencingState.EXPIRED,
+                reason="Fin de validité",
+                at=now,
             )
-        return moved
+            members = _members_by_vendor(v for _, _, v in rows)
+            for referencing in Referencing.objects.filter(
+                pk__in=[pk for pk, _, _ in rows]
+            ).select_related("scheme"):
+                notify(
+                    recipients=members.get(referencing.vendor_id, []),
+                    event="referencing_expired",
+                    obj=referencing,
+                )
+            return moved
+
+        return isolated(rows, expire, key=lambda row: row[0])
 
 
 def _remind(now: dt.datetime, queryset, due_field: str, event: str, kind: str) -> int:

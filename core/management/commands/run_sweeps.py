@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from core.sweeps import SWEEPS
+from core.sweeps import SWEEPS, failure_summary, run_sweep
 
 
 class Command(BaseCommand):
-    help = "Run the periodic sweeps now (all of them when no name is given)."
+    help = (
+        "Run the periodic sweeps now (all of them when no name is given); each run is recorded. "
+        "Exits non-zero after all have run if any object (or sweep) failed, naming them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", help="sweeps to run; `--list` shows them")
@@ -20,6 +23,14 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Sweep(s) inconnu(s) : {', '.join(unknown)}. Connus : {', '.join(sorted(SWEEPS))}."
             )
-        for name in names or sorted(SWEEPS):
-            count = SWEEPS[name](None)
-            self.stdout.write(f"{name}: {count}")
+        runs = []
+        for name in names or sorted(SWEEPS):  # every sweep runs, whatever the others did
+            run = run_sweep(name)
+            runs.append(run)
+            line = f"{name}: {run.moved}"
+            if run.failed or run.error:
+                line += f" ({run.failed} échec(s){': ' + ', '.join(run.failed_ids) if run.failed_ids else ''})"
+            self.stdout.write(line)
+        summary = failure_summary(runs)
+        if summary:
+            raise CommandError(f"Balayages en échec : {summary}.")
