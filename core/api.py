@@ -11,7 +11,14 @@ from functools import cached_property
 import django_filters
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet, FullResultSet, PermissionDenied
+from django.core.exceptions import (
+    EmptyResultSet,
+    FullResultSet,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -24,6 +31,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError, ErrorItem, TooManyAttempts
+from core.parsers import SINGLE_LINE_MAX_LENGTH, control_character_item
 from core.timeutils import end_of_day_paris
 
 logger = logging.getLogger("sons.api")
@@ -72,14 +80,23 @@ def _body(error_type: str, errors: list[ErrorItem]) -> dict:
 
 
 def exception_handler(exc, context):
-    """Render every refusal in api.md's one shape."""
+    """Render every refusal in api.md's one shape. Every 400 is a `validation_error`."""
+    if isinstance(exc, RequestDataTooBig):
+        from core.middleware import _request_too_large
+
+        exc = _request_too_large()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        from core.middleware import _too_many_fields
+
+        exc = _too_many_fields()
     if isinstance(exc, ApplicationError):
         from rest_framework.response import Response
 
         headers = {}
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(exc.wait_seconds)
-        return Response(_body(exc.error_type, exc.errors), status=exc.status_code, headers=headers)
+        error_type = "validation_error" if exc.status_code == 400 else exc.error_type
+        return Response(_body(error_type, exc.errors), status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_detail(exc))
     if isinstance(exc, IntegrityError):
@@ -101,6 +118,8 @@ def exception_handler(exc, context):
         response.data = _body("client_error", _flatten(exc.detail))
         for item in response.data["errors"]:
             item["attr"] = None
+    if response.status_code == 400 and isinstance(response.data, dict):
+        response.data["type"] = "validation_error"
     return response
 
 
@@ -181,11 +200,34 @@ class DeadlineField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+def _multi_line(field: serializers.CharField) -> bool:
+    """Long or unbounded text (reasons, comments, a model's TextField) may span lines; bounded
+    short text (names, codes, titles, references) is one line."""
+    if (getattr(field, "style", None) or {}).get("base_template") == "textarea.html":
+        return True
+    return field.max_length is None or field.max_length > SINGLE_LINE_MAX_LENGTH
+
+
+def _control_character_errors(fields, data) -> dict:
+    errors = {}
+    for name, field in fields.items():
+        value = data.get(name) if not field.read_only else None
+        if isinstance(field, serializers.CharField) and isinstance(value, str):
+            item = control_character_item(value, name, single_line=not _multi_line(field))
+            if item is not None:
+                errors[name] = [serializers.ErrorDetail(item.detail, code=item.code)]
+    return errors
+
+
 class StrictSerializerMixin:
-    """Unknown fields are an error, not silently dropped (a typo must not lose data)."""
+    """Unknown fields are an error, not silently dropped (a typo must not lose data); text
+    fields refuse control characters, and single-line ones line breaks (core.parsers)."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and hasattr(self, "fields"):
+            errors = _control_character_errors(self.fields, data)
+            if errors:
+                raise serializers.ValidationError(errors)
             known = {name for name, f in self.fields.items() if not f.read_only}
             unknown = sorted(
                 set(data) - known - {name for name, f in self.fields.items() if f.read_only}

@@ -17,6 +17,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from core.errors import FileTooLarge, InvalidInput, UnsupportedFileType
+from core.parsers import json_too_deep, json_too_deep_error
 
 ACCEPTED_TYPES = {
     "application/pdf": ".pdf",
@@ -79,8 +80,13 @@ def sniff_content_type(upload: UploadedFile) -> str | None:
     if stripped[:1] in (b"{", b"["):
         try:
             upload.seek(0)
-            json.loads(upload.read().decode("utf-8-sig"))
+            content = upload.read()
+            if json_too_deep(content):  # json.loads would recurse until a RecursionError
+                raise json_too_deep_error("file")
+            json.loads(content.decode("utf-8-sig"))
             return "application/json"
+        except RecursionError as exc:
+            raise json_too_deep_error("file") from exc
         except (UnicodeDecodeError, ValueError):
             return None
         finally:

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import ObjectRef, audit_record
+from core.errors import InvalidInput
 from core.identifiers import validate_finess, validate_rpps, validate_siret
 from orders.models import Establishment, EstablishmentKind
 
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 COLUMNS = ["finess", "rpps", "name", "kind", "siret"]
 CHUNK = 1000
 KIND_ALIASES = {label.lower(): value for value, label in EstablishmentKind.choices}
@@ -66,10 +70,25 @@ def _clean_row(row: dict) -> tuple[dict | None, list[tuple[str, str]]]:
     return (None if problems else data), problems
 
 
+def _refuse_control_characters(text: str) -> None:
+    """The whole file is refused (400, naming the line) if it holds a control character other
+    than TAB and line ends: NUL cannot be stored, and such a file is not a CSV text anyway."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise InvalidInput(
+            "control_characters_not_allowed",
+            _("Ligne %(line)s : caractère de contrôle (U+%(code)04X) interdit dans un fichier CSV.")
+            % {"line": line, "code": ord(found.group())},
+            "file",
+        )
+
+
 def _read(content: bytes) -> Iterable[tuple[int, dict | None, str]]:
     """(line, row, "") for each record, or (line, None, why) for a record the CSV reader refused
     (a field over the size limit, a broken quote): reading goes on with the next line."""
     text = content.decode("utf-8-sig")
+    _refuse_control_characters(text)
     sample = text[:2048]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)

@@ -40,7 +40,7 @@ def test_bad_password_is_a_400_in_the_documented_format_and_is_recorded(api, rev
     response = api.post(TOKEN_URL, {"username": "claire", "password": "nope"}, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "type": "client_error",
+        "type": "validation_error",
         "errors": [
             {
                 "code": "invalid_credentials",

@@ -513,10 +513,15 @@ def test_anonymous_download_is_401(api, evidence):
     assert content is None
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", "1", "%00", "..%2F..%2Fetc%2Fpasswd"])
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", "1", "..%2F..%2Fetc%2Fpasswd"])
 def test_malformed_evidence_id_is_404(admin_client, evidence, bad_id):
     response, _ = _download(admin_client, bad_id)
     _assert_error(response, 404, "not_found", attr=None)
+
+
+def test_a_nul_in_the_evidence_id_is_400(admin_client, evidence):
+    response, _ = _download(admin_client, "%00")
+    _assert_error(response, 400, "null_characters_not_allowed", attr=None)
 
 
 def test_vendor_lists_only_its_own_evidence(client_for, world, evidence):

@@ -93,7 +93,7 @@ def test_wave_code_change_refused_once_used(admin_client, scheme):
         ({"wave": "VA42"}, "does_not_exist", "wave"),
         ({"category": "XYZ"}, "does_not_exist", "category"),
         ({"category": {"code": "LGC"}}, "invalid", "category"),
-        ({"category": "LGC\u0000"}, "does_not_exist", "category"),
+        ({"category": "LGC\u0000"}, "null_characters_not_allowed", "category"),
         ({"wave": ""}, "null", "wave"),
         ({"sector": "HOP"}, "SECTOR_MISMATCH", "sector"),
         ({"code": "mdv lgc"}, "invalid_code", "code"),
@@ -263,9 +263,7 @@ def test_nul_bytes_in_query_parameters_are_400_before_any_query(admin_client, sc
     [
         f"{S}/requirements/?version=7",
         f"{S}/requirements/NOPE.01/",
-        f"{S}/requirements/%00/",
         f"{API}/schemes/NOPE/requirements/",
-        f"{API}/schemes/%00/",
         f"{API}/schemes/{'A' * 200}/",
         f"{S}/requirement-sets/7/",
         f"{S}/requirement-sets/draft/",
@@ -274,6 +272,11 @@ def test_nul_bytes_in_query_parameters_are_400_before_any_query(admin_client, sc
 )
 def test_unknown_objects_are_404(admin_client, scheme, url):
     assert_error(admin_client.get(url), 404, "not_found")
+
+
+@pytest.mark.parametrize("url", [f"{S}/requirements/%00/", f"{API}/schemes/%00/"])
+def test_a_nul_in_the_path_is_400(admin_client, scheme, url):
+    assert_error(admin_client.get(url), 400, "null_characters_not_allowed", None)
 
 
 @pytest.mark.parametrize(

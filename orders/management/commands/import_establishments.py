@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import ApplicationError
 from orders.importing import import_establishments
 
 
@@ -19,9 +20,12 @@ class Command(BaseCommand):
         def progress(done: int) -> None:
             self.stdout.write(f"… {done} ligne(s) valide(s) importée(s)")
 
-        report = import_establishments(
-            file.read_bytes(), actor="import_establishments", progress=progress
-        )
+        try:
+            report = import_establishments(
+                file.read_bytes(), actor="import_establishments", progress=progress
+            )
+        except ApplicationError as exc:  # the whole file refused (a control character)
+            raise CommandError(str(exc.errors[0].detail)) from exc
         for error in report.errors:
             self.stdout.write(
                 self.style.WARNING(f"ligne {error['line']} [{error['field']}] : {error['detail']}")
