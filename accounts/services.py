@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from core.audit import audit_record, diff, snapshot
 from core.errors import ApplicationError, InvalidInput, NotAllowed, TooManyAttempts
 
 security_log = logging.getLogger("sons.security")
+T = TypeVar("T")
 
 USER_AUDITED_FIELDS = (
     "username",
@@ -79,13 +81,64 @@ def login_throttle_check(*, username: str, ip_address: str | None) -> None:
         )
 
 
-def login_failure_record(*, username: str, ip_address: str | None, channel: str) -> LoginFailure:
+def login_failure_record(
+    *, username: str, ip_address: str | None, channel: str
+) -> LoginFailure | None:
     security_log.warning(
         "login failed: username=%r ip=%s channel=%s", username, ip_address, channel
     )
+    if _attempt_reserved.get():  # already counted by login_attempt()
+        return None
     return LoginFailure.objects.create(
         username=(username or "")[:150], ip_address=ip_address, channel=channel
     )
+
+
+# Set while login_attempt() checks a password: the failure is already recorded.
+_attempt_reserved: ContextVar[bool] = ContextVar("login_attempt_reserved", default=False)
+
+
+def _lock_login_keys(*, username: str, ip_address: str | None) -> None:
+    """Serialise the check-and-reserve of attempts on one username or one address (PostgreSQL
+    advisory locks, released at commit; always taken in the same order). SQLite needs none:
+    `BEGIN IMMEDIATE` already lets one writer in at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = {f"login:user:{(username or '').lower()}"}
+    if ip_address:
+        keys.add(f"login:ip:{ip_address}")
+    with connection.cursor() as cursor:
+        for key in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+@transaction.atomic(durable=True)
+def _login_attempt_reserve(*, username: str, ip_address: str | None, channel: str) -> int:
+    _lock_login_keys(username=username, ip_address=ip_address)
+    login_throttle_check(username=username, ip_address=ip_address)
+    return LoginFailure.objects.create(
+        username=(username or "")[:150], ip_address=ip_address, channel=channel
+    ).pk
+
+
+def login_attempt(
+    *, username: str, ip_address: str | None, channel: str, check: Callable[[], T]
+) -> T:
+    """Check a password (`check`: authenticate, or a login form's clean) under the throttle,
+    atomically: the throttle is read and the attempt recorded as a failure in one transaction
+    under a lock on the username and the address, before the password is checked; a success
+    then deletes that record. So N attempts at once are counted as they start, and at most
+    `LOGIN_FAILURES_FREE` of them are evaluated before the others are throttled (429) — never
+    counted as failures themselves. `check` returning None or raising is a failure."""
+    reserved = _login_attempt_reserve(username=username, ip_address=ip_address, channel=channel)
+    token = _attempt_reserved.set(True)
+    try:
+        result = check()
+    finally:
+        _attempt_reserved.reset(token)
+    if result is not None:
+        LoginFailure.objects.filter(pk=reserved).delete()
+    return result
 
 
 # --- API tokens ---------------------------------------------------------------------------------
@@ -107,9 +160,13 @@ def token_obtain(
 
     Each call creates a token: several programs of one user each hold their own, and the
     oldest beyond `TOKENS_PER_USER` are deleted."""
-    login_throttle_check(username=username, ip_address=ip_address)
-    user = authenticate(request, username=username, password=password)
-    if user is None:  # the failure is recorded by the user_login_failed receiver
+    user = login_attempt(
+        username=username,
+        ip_address=ip_address,
+        channel="api",
+        check=lambda: authenticate(request, username=username, password=password),
+    )
+    if user is None:  # recorded as a failure by login_attempt
         raise ApplicationError("invalid_credentials", _("Identifiant ou mot de passe incorrect."))
     return api_token_create(actor=user, user=user)
 
