@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class ErrorItem:
@@ -53,8 +55,8 @@ class NotAllowed(ApplicationError):
 
     status_code = 403
 
-    def __init__(self, detail: str = "Action non autorisée.", code: str = "permission_denied"):
-        super().__init__(code, detail)
+    def __init__(self, detail: str | None = None, code: str = "permission_denied"):
+        super().__init__(code, detail or _("Action non autorisée."))
 
 
 class NotFound(ApplicationError):
@@ -62,8 +64,8 @@ class NotFound(ApplicationError):
 
     status_code = 404
 
-    def __init__(self, detail: str = "Objet introuvable.", code: str = "not_found"):
-        super().__init__(code, detail)
+    def __init__(self, detail: str | None = None, code: str = "not_found"):
+        super().__init__(code, detail or _("Objet introuvable."))
 
 
 class Conflict(ApplicationError):
