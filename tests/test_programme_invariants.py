@@ -675,11 +675,15 @@ class ProgrammeMachine(RuleBasedStateMachine):
             return
         # the officer the action is for: any for a batch (what it takes is the service's
         # business); for the payment, half the time one who may (neither the approver nor the
-        # batch's creator), half the time any officer (four-eyes put to the test)
-        barred = {r.approved_by_id} if action == "mark_paid" and who % 2 == 0 else set()
-        if action == "mark_paid" and r.batch_id and who % 2 == 0:
-            barred.add(r.batch.created_by_id)
-        actor = self._who(who, [o for o in self._officers() if o.pk not in barred])
+        # batch's creator), half the time one of those four-eyes bars (put to the test)
+        officers = self._officers()
+        if action == "mark_paid":
+            barred = {r.approved_by_id, r.batch.created_by_id if r.batch_id else None}
+            if who % 2 == 0:
+                officers = [o for o in officers if o.pk not in barred]
+            else:
+                officers = [o for o in officers if o.pk in barred] or officers
+        actor = self._who(who, officers)
         if action == "approve":
             if self._run(
                 actor,
