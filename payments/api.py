@@ -37,6 +37,7 @@ from payments.serializers import (
 )
 from vendors.models import Vendor
 from vendors.selectors import vendor_list_for_user
+from vendors.serializers import VendorSerializer
 
 OFFICERS = ("payment_officer",)
 ANS_AND_OFFICERS = ("ans_admin", "reviewer", "payment_officer")
@@ -174,14 +175,15 @@ class EnrolView(APIView):
 
     permission_classes = [roles(write=OFFICERS)]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: VendorSerializer})
     def post(self, request, pk):
         try:
             vendor = vendor_list_for_user(request.user).get(pk=pk)
         except (Vendor.DoesNotExist, ValueError) as exc:
             raise NotFound() from exc
         vendor = services.vendor_enrol(actor=request.user, vendor=vendor)
-        return Response({"id": str(vendor.pk), "enrolled_at": vendor.enrolled_at})
+        # as every action: the updated object
+        return Response(VendorSerializer(vendor, context={"request": request}).data)
 
 
 class PaymentQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
