@@ -57,7 +57,8 @@ def test_a_notification_is_pending_until_the_nudge_sends_it_once(
         notification.refresh_from_db()
         assert (notification.email_state, notification.emailed_at) == ("pending", None)
     notification.refresh_from_db()
-    assert notification.email_state == EmailState.SENT and notification.emailed_at is not None
+    assert notification.email_state == EmailState.SENT
+    assert notification.emailed_at is not None
     assert [m.to for m in mail.outbox] == [[world.member.email]]
     assert send_pending_notifications() == {"sent": 0, "skipped": 0, "retry": 0, "dead": 0}
     assert len(mail.outbox) == 1
@@ -84,7 +85,8 @@ def test_failed_emails_are_retried_with_backoff_then_dead_then_retried_by_an_adm
 
     assert deliver_notifications(now=now)["retry"] == 1
     notification.refresh_from_db()
-    assert notification.attempts == 1 and "SMTP refused" in notification.last_error
+    assert notification.attempts == 1
+    assert "SMTP refused" in notification.last_error
     first_delay = notification.next_attempt_at - timezone.now()
     assert dt.timedelta(seconds=50) < first_delay <= dt.timedelta(seconds=60)
     # not due before its next attempt
@@ -97,7 +99,8 @@ def test_failed_emails_are_retried_with_backoff_then_dead_then_retried_by_an_adm
 
     assert deliver_notifications(now=now + dt.timedelta(hours=1))["dead"] == 1
     notification.refresh_from_db()
-    assert notification.email_state == EmailState.DEAD and notification.dead_at is not None
+    assert notification.email_state == EmailState.DEAD
+    assert notification.dead_at is not None
     assert deliver_notifications(now=now + dt.timedelta(days=9)) == {
         "sent": 0,
         "skipped": 0,
@@ -144,7 +147,8 @@ def test_a_claimed_email_is_not_taken_twice_while_its_lease_runs(db, settings):
 def test_one_line_makes_a_header_safe_and_short():
     assert one_line("Logiciel\r\nX-Injected: 1\x00 \t fin", 300) == "Logiciel X-Injected: 1 fin"
     long = one_line("é" * 400, 300)
-    assert len(long) == 300 and long.endswith("…")
+    assert len(long) == 300
+    assert long.endswith("…")
     assert one_line("court", 300) == "court"
 
 
@@ -156,7 +160,7 @@ def _dossier_with_solution_name(name: str, state: str):
 
 
 @pytest.mark.parametrize(
-    "action,body",
+    ("action", "body"),
     [
         ("reject", {"reason": "Non conforme"}),
         ("request-changes", {"reason": "À compléter", "requirements": ["SC.INS.01"]}),
@@ -186,7 +190,8 @@ def test_a_300_character_solution_name_no_longer_breaks_decisions(
     notifications = Notification.objects.exclude(pk__in=before)
     assert notifications.exists()
     for notification in notifications:
-        assert len(notification.subject) <= 300 and notification.subject.endswith("…")
+        assert len(notification.subject) <= 300
+        assert notification.subject.endswith("…")
         assert notification.email_state == EmailState.SENT
     assert len(mail.outbox) == notifications.count()
 
@@ -208,7 +213,8 @@ def test_a_name_with_a_carriage_return_no_longer_breaks_withdraw(
     assert set(notifications.values_list("email_state", flat=True)) == {EmailState.SENT}
     assert len(mail.outbox) == notifications.count()
     for message in mail.outbox:
-        assert "\r" not in message.subject and "\n" not in message.subject
+        assert "\r" not in message.subject
+        assert "\n" not in message.subject
         assert "Logiciel X-Injected: oui" in message.subject
         message.message()  # the headers serialise
 
@@ -223,7 +229,8 @@ def test_the_eligibility_launch_is_a_job_answered_at_once_and_run(db):
     assert response.status_code == 202, response.content
     job = Job.objects.get(pk=response.json()["job"])
     assert response.json()["task"] == str(job.pk)
-    assert job.kind == "eligibility_check" and job.requested_by == ow.officer
+    assert job.kind == "eligibility_check"
+    assert job.requested_by == ow.officer
     assert job.state == JobState.DONE  # eager: the nudge ran it in-process
     assert EligibilityRun.objects.filter(
         scheme=ow.scheme, triggered_by=f"api:{ow.officer.username}"
@@ -244,7 +251,8 @@ def test_a_job_whose_nudge_was_lost_is_picked_up(db):
     )
     assert run_queued_jobs() == 1
     job.refresh_from_db()
-    assert job.state == JobState.DONE and job.result["runs"][0]["scheme"] == ow.scheme.code
+    assert job.state == JobState.DONE
+    assert job.result["runs"][0]["scheme"] == ow.scheme.code
     assert run_queued_jobs() == 0
     # a job whose worker died is queued again once its lease is over
     Job.objects.filter(pk=job.pk).update(

@@ -57,12 +57,13 @@ def three_overdue_orders(db):
 
 
 def test_one_refused_order_is_skipped_and_reported_the_others_lapse(three_overdue_orders):
-    ow, (first, refused, third), later = three_overdue_orders
+    _ow, (first, refused, third), later = three_overdue_orders
     refuse_updates_of(refused)
     with time_machine.travel(later, tick=False):
         with pytest.raises(CommandError) as error:
             call_command("run_sweeps")
-    assert "order_lapse" in str(error.value) and str(refused.pk) in str(error.value)
+    assert "order_lapse" in str(error.value)
+    assert str(refused.pk) in str(error.value)
     states = dict(PurchaseOrder.objects.values_list("pk", "state"))
     assert (states[first.pk], states[refused.pk], states[third.pk]) == (
         "lapsed",
@@ -78,14 +79,15 @@ def test_one_refused_order_is_skipped_and_reported_the_others_lapse(three_overdu
     assert set(runs) == set(SWEEPS)
     lapse = runs["order_lapse"]
     assert (lapse.moved, lapse.failed, lapse.failed_ids) == (2, 1, [str(refused.pk)])
-    assert "refused by the test" in lapse.error and lapse.finished_at is not None
+    assert "refused by the test" in lapse.error
+    assert lapse.finished_at is not None
     assert all(
         run.failed == 0 and not run.error for name, run in runs.items() if name != "order_lapse"
     )
 
 
 def test_the_next_run_moves_the_object_once_it_is_fixed(three_overdue_orders):
-    ow, (first, refused, third), later = three_overdue_orders
+    _ow, (_first, refused, _third), later = three_overdue_orders
     refuse_updates_of(refused)
     with time_machine.travel(later, tick=False):
         with pytest.raises(SweepsFailed, match=str(refused.pk)):
@@ -119,7 +121,7 @@ def test_a_sweep_that_fails_entirely_does_not_stop_the_others(db, monkeypatch, c
 
 
 def test_the_admin_lists_runs_with_failures(three_overdue_orders, client):
-    ow, (first, refused, third), later = three_overdue_orders
+    _ow, (_first, refused, _third), later = three_overdue_orders
     refuse_updates_of(refused)
     with time_machine.travel(later, tick=False):
         with pytest.raises(SweepsFailed):
