@@ -30,6 +30,7 @@ COVERAGE: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(
     lambda: {"ok": set(), "refused": set()}
 )
 CONTRACT_NODES: set[str] = set()
+TIMING: list = []
 _current_test = {"name": "setup"}
 _serial = itertools.count(1)
 ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -88,7 +89,11 @@ class Api:
             self.session.headers["Authorization"] = f"Token {token}"
 
     def call(self, method: str, path: str, expect: int | None = None, **kwargs):
+        import time
+
+        started = time.perf_counter()
         response = self.session.request(method, self.base + path, timeout=30, **kwargs)
+        TIMING.append((time.perf_counter() - started, method, row_for(method, path) or path))
         row = row_for(method, path)
         if row is not None:
             if 200 <= response.status_code < 300:
@@ -224,7 +229,7 @@ def bootstrap_admin(_contract_db):
     return user.username
 
 
-def login(server: str, username: str, password: str = PASSWORD) -> Api:
+def login(server: str, username: str, password: str = PASSWORD, user: dict | None = None) -> Api:
     anonymous = Api(server)
     response = anonymous.post("auth/token/", {"username": username, "password": password})
     body = response.json()
@@ -232,7 +237,7 @@ def login(server: str, username: str, password: str = PASSWORD) -> Api:
     assert isinstance(body["token"], str)
     assert body["token"]
     api = Api(server, body["token"], username)
-    api.user = api.get("auth/me/").json()
+    api.user = user or api.get("auth/me/").json()
     return api
 
 
@@ -256,7 +261,7 @@ def create_user(admin: Api, server: str, role: str, **fields) -> Api:
     )
     assert "password" not in created
     assert created["role"] == role
-    return login(server, username)
+    return login(server, username, user=created)
 
 
 def date_in(days: int) -> str:
@@ -277,6 +282,11 @@ REQUIREMENTS = [
     ("CT.VIL.04", "mandatory", "ville", False),
 ]
 APPLICABLE = [code for code, _nature, profile, _ev in REQUIREMENTS if profile == "general"]
+MANDATORY = [
+    code
+    for code, nature, profile, _ev in REQUIREMENTS
+    if profile == "general" and nature == "mandatory"
+]
 
 
 def scheme_body(code: str, wave: str, **overrides) -> dict:
@@ -367,14 +377,14 @@ def referenced_version(world, vendor_api: Api, scheme: str | None = None) -> dic
         {"scheme": scheme, "solution_version": version["id"], "charter_accepted": True},
         expect=201,
     ).json()
-    for code in APPLICABLE:
+    for code in MANDATORY:
         vendor_api.put(
             f"dossiers/{dossier['id']}/statements/{code}/",
             {"claim": "conform", "justification": "Oui.", "evidence": [proof["id"]]},
         )
     vendor_api.post(f"dossiers/{dossier['id']}/submit/")
     world.admin.post(f"dossiers/{dossier['id']}/assign/", {"reviewer": world.reviewer.user["id"]})
-    for code in APPLICABLE:
+    for code in MANDATORY:
         world.reviewer.put(
             f"dossiers/{dossier['id']}/verdicts/{code}/", {"verdict": "compliant", "comment": ""}
         )
@@ -485,3 +495,19 @@ def paid_request(world, order, kind, key=None) -> dict:
     return world.officer3.post(
         f"payment-requests/{created['id']}/mark-paid/", {"payment_reference": unique("VIR-")}
     ).json()
+
+
+def pytest_sessionfinish(session):
+    import collections
+    import os
+
+    if not os.environ.get("CONTRACT_TIMING"):
+        return
+    total = collections.Counter()
+    count = collections.Counter()
+    for seconds, method, row in TIMING:
+        total[(method, str(row))] += seconds
+        count[(method, str(row))] += 1
+    print("\nrequests:", len(TIMING), "seconds:", round(sum(t for t, *_ in TIMING), 2))
+    for key, seconds in total.most_common(25):
+        print(f"{seconds:6.2f}s {count[key]:4d} {key}")

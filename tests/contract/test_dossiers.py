@@ -4,6 +4,7 @@ import uuid
 
 from tests.contract.conftest import (
     APPLICABLE,
+    MANDATORY,
     assert_fields,
     assert_instant,
     results,
@@ -36,7 +37,7 @@ def filled(world, dossier, vendor_api=None) -> str:
     vendor_api = vendor_api or world.vendor_api
     proof = upload(vendor_api).json()
     url = f"dossiers/{dossier['id']}/"
-    for code in APPLICABLE:
+    for code in MANDATORY:
         vendor_api.put(
             f"{url}statements/{code}/",
             {"claim": "conform", "justification": "Oui.", "evidence": [proof["id"]]},
@@ -245,7 +246,7 @@ def test_assign_verdicts_request_changes_refusals(world):
 
 def test_approve_and_reject(world):
     url = in_review(world)
-    for code in APPLICABLE:
+    for code in MANDATORY:
         world.reviewer.put(f"{url}verdicts/{code}/", {"verdict": "compliant"})
     approved = world.admin.post(f"{url}approve/").json()
     assert approved["state"] == "approved"
@@ -259,7 +260,7 @@ def test_approve_and_reject(world):
 def test_approve_and_reject_refusals(world):
     # The admin who instructed the dossier does not decide it (four-eyes).
     url = in_review(world, reviewer=world.admin)
-    for code in APPLICABLE:
+    for code in MANDATORY:
         world.admin.put(f"{url}verdicts/{code}/", {"verdict": "compliant"})
     world.admin.refused("POST", f"{url}approve/", 403, "FOUR_EYES")
     world.admin.refused("POST", f"{url}reject/", 403, "FOUR_EYES", json={"reason": "x"})

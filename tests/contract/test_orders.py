@@ -82,6 +82,7 @@ def test_purchase_orders_refusals(world, referenced):
         "amount": "1000.00",
     }
     world.signatory.refused("POST", "purchase-orders/", 403, json=body)
+    world.anonymous.refused("GET", "purchase-orders/", 401)
     world.vendor_api.refused(
         "POST", "purchase-orders/", 400, attr="amount", json={**body, "amount": "-1"}
     )

@@ -123,6 +123,7 @@ def test_waves_and_categories_refusals(world, admin):
     world.vendor_api.refused("POST", "waves/", 403, json={"code": "VA9", "name": "x"})
     admin.refused("POST", "waves/", 400, attr="code", json={"code": "pas un code", "name": "x"})
     world.anonymous.refused("GET", "categories/", 401)
+    world.anonymous.refused("GET", "waves/", 401)
 
 
 SCHEME_FIELDS = (
@@ -174,6 +175,7 @@ def test_schemes_refusals(world, admin):
         json=scheme_body(unique("CT-X-"), world.wave, order_deadline="2026-12-31T12:00:00"),
     )
     admin.refused("GET", "schemes/PAS-UN-DISPOSITIF/", 404, "not_found")
+    world.anonymous.refused("GET", "schemes/", 401)
 
 
 def test_requirements_and_requirement_sets(world, admin):

@@ -12,6 +12,7 @@ from tests.contract.conftest import (
     create_user,
     date_in,
     make_establishment,
+    make_vendor,
     results,
     unique,
     upload,
@@ -47,14 +48,18 @@ REQUEST_FIELDS = ("id", "purchase_order", "kind", "amount", "state", "reasons")
 
 
 def test_the_whole_story(world):
-    vendor, admin, reviewer = world.vendor_api, world.admin, world.reviewer
+    admin, reviewer = world.admin, world.reviewer
+    # ANS registers the vendor and its signatory.
+    vendor_record, vendor = make_vendor(admin, world.server)
+    assert_fields(vendor_record, "id", "siren", "siret", "name", "nie", "iban", "enrolled_at")
+    assert vendor_record["enrolled_at"] is None
 
     # The vendor's software: solution, version, evidence, dossier.
     solution = vendor.post(
         "solutions/", {"name": unique("DPI Contrat "), "category": "DPI"}, expect=201
     ).json()
     assert_fields(solution, "id", "name", "category", "vendor")
-    assert solution["vendor"] == world.vendor["id"]
+    assert solution["vendor"] == vendor_record["id"]
     assert solution["category"] == "DPI"
     version = vendor.post(
         f"solutions/{solution['id']}/versions/", {"number": "2.4.1"}, expect=201
@@ -80,7 +85,7 @@ def test_the_whole_story(world):
     ).json()
     assert_fields(dossier, *DOSSIER_FIELDS)
     assert dossier["state"] == "draft"
-    assert dossier["vendor"] == world.vendor["id"]
+    assert dossier["vendor"] == vendor_record["id"]
     assert dossier["scheme"] == world.scheme
     assert dossier["reference"] is None
     assert dossier["submitted_at"] is None
@@ -165,7 +170,7 @@ def test_the_whole_story(world):
     assert_instant(referencing["valid_from"])
     catalogue = results(world.anonymous.get("catalogue/", params={"scheme": world.scheme}))
     entry = next(e for e in catalogue if e["reference"] == approved["reference"])
-    assert entry["vendor_name"] == world.vendor["name"]
+    assert entry["vendor_name"] == vendor_record["name"]
     assert entry["solution"] == solution["name"]
 
     # The establishment's signatory, created through the API.
@@ -198,7 +203,7 @@ def test_the_whole_story(world):
     assert_instant(signed["signed_at"])
 
     # The advance: enrolment, eligibility, request (idempotent), approval, batch, payment.
-    world.officer1.post(f"vendors/{world.vendor['id']}/enrol/")
+    world.officer1.post(f"vendors/{vendor_record['id']}/enrol/")
     eligibility = vendor.get(f"{purl}eligibility/").json()
     assert eligibility == {**eligibility, "eligible": True, "reasons": [], "kind": "advance"}
     key = unique("cle-avance-")
@@ -225,10 +230,10 @@ def test_the_whole_story(world):
     assert_fields(batch, "id")
     csv_export = world.officer2.get(f"payment-batches/{batch['id']}/export.csv")
     assert csv_export.headers["Content-Type"].startswith("text/csv")
-    assert order["id"] in csv_export.text or world.vendor["name"] in csv_export.text
+    assert order["id"] in csv_export.text or vendor_record["name"] in csv_export.text
     xml_export = world.officer2.get(f"payment-batches/{batch['id']}/export.xml")
     assert "pain.001" in xml_export.text
-    assert world.vendor["iban"] in xml_export.text
+    assert vendor_record["iban"] in xml_export.text
     paid = world.officer3.post(
         f"payment-requests/{advance['id']}/mark-paid/", {"payment_reference": "VIR-0001"}
     ).json()

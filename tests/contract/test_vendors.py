@@ -81,6 +81,7 @@ def test_solutions_and_versions(world):
 def test_solutions_and_versions_refusals(world):
     vendor = world.vendor_api
     world.admin.refused("POST", "solutions/", 403, json={"name": "x", "category": "DPI"})
+    world.anonymous.refused("GET", "solutions/", 401)
     vendor.refused("POST", "solutions/", 400, attr="category", json={"name": "x", "category": "XX"})
     vendor.refused(
         "POST", "solutions/", 400, "unknown_field", "colour", json={"name": "x", "colour": "red"}
