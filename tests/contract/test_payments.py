@@ -387,3 +387,47 @@ def test_audit_refusals(world):
     world.reviewer.refused("GET", "audit/", 403)
     world.officer1.refused("GET", "audit/", 403)
     world.admin.refused("GET", "audit/", 400, params={"actor": "pas-un-uuid"})
+
+
+def test_lapsed_orders_count_as_ordered(world, admin):
+    """`ordered` counts every order signed or later, lapsed included. The lapse is the
+    scheduler's sweep, run here as the scheduler runs it, with the clock past the installation
+    deadline (the only things this suite does outside HTTP: the clock and the scheduler)."""
+    import datetime as dt
+
+    import time_machine
+    from django.core.management import call_command
+
+    from tests.contract.conftest import date_in, make_establishment, signatory_of
+
+    scheme = make_scheme(
+        admin,
+        world.wave,
+        order_deadline=date_in(2),
+        installation_deadline=date_in(2),
+        payment_deadline=date_in(2),
+    )
+    ref = referenced_version(world, world.vendor_api, scheme)
+    for _ in range(2):
+        establishment = make_establishment(admin)
+        order = world.vendor_api.post(
+            "purchase-orders/",
+            {
+                "establishment": establishment["id"],
+                "scheme": scheme,
+                "solution_version": ref["version"]["id"],
+                "amount": "1000.00",
+            },
+            expect=201,
+        ).json()
+        world.vendor_api.post(f"purchase-orders/{order['id']}/send/")
+        signatory_of(world, establishment).post(f"purchase-orders/{order['id']}/sign/")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=4), tick=False):
+        call_command("run_sweeps", "order_lapse", verbosity=0)
+    lapsed = world.vendor_api.get(f"purchase-orders/{order['id']}/").json()
+    assert lapsed["state"] == "lapsed"
+    row = next(r for r in admin.get("stats/deployment/").json() if r["scheme"] == scheme)
+    assert row["ordered"] == 2
+    assert row["installed"] == 0
+    assert row["installation_rate"] == 0
+    assert row["not_installed"] == 2
