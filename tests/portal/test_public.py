@@ -27,9 +27,13 @@ def test_catalogue_lists_and_filters(world, client_as):
 
 def test_catalogue_survives_odd_input(world, client_as):
     response = client_as(None).get(
-        reverse("portal:catalogue"), {"q": "a\x00b", "page": "zz", "wave": "nope"}
+        reverse("portal:catalogue"), {"q": "a%b", "page": "zz", "wave": "nope"}
     )
     assert response.status_code == 200
+    # a control character is refused before the view (docs/decisions/0013)
+    response = client_as(None).get(reverse("portal:catalogue"), {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "Les caractères nuls ne sont pas admis." in response.content.decode()
 
 
 def test_detail_and_history(world, client_as):
