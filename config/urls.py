@@ -9,13 +9,14 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from accounts.views import LoginView
-from core.views import AuditEntryViewSet, NotificationViewSet
+from core.views import AuditEntryViewSet, JobViewSet, NotificationViewSet
 from core.web import healthz
 from portal.views.home import home
 
 audit_router = SimpleRouter()
 audit_router.register("audit", AuditEntryViewSet, basename="audit")
 audit_router.register("notifications", NotificationViewSet, basename="notification")
+audit_router.register("jobs", JobViewSet, basename="job")
 
 api_v1 = [
     path("", include("accounts.urls")),

@@ -209,9 +209,13 @@ def run_job(job_id: str) -> Job | None:
     job = Job.objects.get(pk=job_id)
     try:
         result = JOB_HANDLERS[job.kind](job)
-    except ApplicationError as exc:
-        job.state, job.error = JobState.FAILED, "; ".join(e.detail for e in exc.errors)
-        job.result = {"errors": [e.as_dict() for e in exc.errors]}
+    except ApplicationError as exc:  # a refusal of the input: kept to be answered as such
+        job.state, job.error = JobState.FAILED, "; ".join(str(e.detail) for e in exc.errors)
+        job.result = {
+            "status": exc.status_code,
+            "type": exc.error_type,
+            "errors": [e.as_dict() for e in exc.errors],
+        }
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         job.state, job.error = JobState.FAILED, "".join(traceback.format_exception_only(exc))
@@ -239,3 +243,39 @@ def run_queued_jobs(*, now: dt.datetime | None = None, limit: int = 20) -> int:
         if run_job(str(pk)) is not None:
             ran += 1
     return ran
+
+
+def job_refusal(job: Job):
+    """The `ApplicationError` a failed job's handler raised (same status, type and errors), to be
+    raised again by a request that ran it eagerly; None otherwise."""
+    from core.errors import ApplicationError, ErrorItem
+
+    if job.state != JobState.FAILED or not isinstance(job.result, dict):
+        return None
+    if "errors" not in job.result:
+        return None
+    refusal = ApplicationError(errors=[ErrorItem(**e) for e in job.result["errors"]])
+    refusal.status_code = job.result.get("status", 400)
+    refusal.error_type = job.result.get("type", "validation_error")
+    return refusal
+
+
+def job_summary(job: Job) -> dict:
+    """What the API answers about a job (`core.serializers.JobSerializer`)."""
+    from core.serializers import JobSerializer
+
+    return JobSerializer(job).data
+
+
+def job_response(job: Job, *, serialize: Callable[[Any], dict] | None = None):
+    """The API's answer to a launch: 200 with the result (as before jobs) when it already ran (eager
+    mode: tests, `make run`), the handler's own 4xx when it refused the input, else 202 with the
+    job to follow at `jobs/{id}/`."""
+    from rest_framework.response import Response
+
+    if job.state == JobState.DONE:
+        return Response(serialize(job.result) if serialize else job.result)
+    refusal = job_refusal(job)
+    if refusal is not None:
+        raise refusal
+    return Response(job_summary(job), status=202)

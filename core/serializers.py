@@ -44,3 +44,16 @@ class NotificationSerializer(serializers.ModelSerializer):
             "read_at",
         ]
         read_only_fields = fields
+
+
+class JobSerializer(serializers.Serializer):
+    """A long launch recorded first (docs/decisions/0013): `job` is its id; `state` is `queued`,
+    `running`, `done` or `failed`; `result` (the report) once done, `error` if it failed."""
+
+    job = serializers.UUIDField(source="pk", read_only=True)
+    kind = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    result = serializers.JSONField(read_only=True, allow_null=True)
+    error = serializers.CharField(read_only=True)

@@ -7,10 +7,10 @@ from rest_framework.response import Response
 
 from core import selectors, services
 from core.api import UTCIsoDateTimeFilter
-from core.models import AuditEntry, Notification
+from core.models import AuditEntry, Job, Notification
 from core.permissions import IsAnsAdmin
 from core.selectors import get_visible
-from core.serializers import AuditEntrySerializer, NotificationSerializer
+from core.serializers import AuditEntrySerializer, JobSerializer, NotificationSerializer
 
 
 class AuditEntryFilter(django_filters.FilterSet):
@@ -63,3 +63,21 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": services.notifications_mark_all_read(actor=request.user)})
+
+
+class JobViewSet(viewsets.GenericViewSet):
+    """A long launch (eligibility run, import) answered 202: follow it here until `done` or
+    `failed`. Visible to whoever launched it and to ANS admins."""
+
+    serializer_class = JobSerializer
+    queryset = Job.objects.none()  # for the schema; get_queryset() decides
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        qs = Job.objects.all()
+        if not getattr(self.request.user, "is_ans_admin", False):
+            qs = qs.filter(requested_by=self.request.user)
+        return qs
+
+    def retrieve(self, request, pk=None):
+        return Response(JobSerializer(get_visible(self.get_queryset(), pk)).data)

@@ -10,9 +10,11 @@ from rest_framework.response import Response
 
 from core.errors import FileTooLarge, InvalidInput
 from core.files import private_file_response
+from core.outbox import job_enqueue, job_response
 from core.permissions import roles
+from core.serializers import JobSerializer
 from orders import selectors, services
-from orders.importing import import_establishments
+from orders.jobs import IMPORT_ESTABLISHMENTS
 from orders.models import Establishment, OrderState, PurchaseOrder
 from orders.serializers import (
     DeclareInstallationSerializer,
@@ -68,7 +70,8 @@ class EstablishmentViewSet(
         )
 
     @extend_schema(
-        request={"multipart/form-data": EstablishmentImportSerializer}, responses={200: dict}
+        request={"multipart/form-data": EstablishmentImportSerializer},
+        responses={200: dict, 202: JobSerializer},
     )
     @action(
         detail=False,
@@ -81,9 +84,10 @@ class EstablishmentViewSet(
         upload = _validated(EstablishmentImportSerializer, request.data)["file"]
         if upload.size > IMPORT_MAX_BYTES:
             raise FileTooLarge("file_too_large", "Fichier trop volumineux (50 Mo au plus).", "file")
-        report = import_establishments(upload.read(), actor=request.user)
-        return Response(
-            {"created": report.created, "updated": report.updated, "errors": report.errors}
+        # recorded first (docs/decisions/0013): answered with the report when it ran at once
+        # (eager), else 202 with the job to follow at `jobs/{id}/`
+        return job_response(
+            job_enqueue(kind=IMPORT_ESTABLISHMENTS, actor=request.user, payload=upload.read())
         )
 
 

@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Commandes et installations"
 
     def ready(self) -> None:
-        from orders import receivers, sweeps  # noqa: F401  (hooks and sweeps register themselves)
+        from orders import jobs, receivers, sweeps  # noqa: F401  (hooks, sweeps, jobs register)

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.errors import InvalidInput, NotFound
 from core.permissions import roles
+from core.serializers import JobSerializer
 from orders import selectors as order_selectors
 from payments import eligibility, selectors, services
 from payments.models import (
@@ -231,7 +232,7 @@ class EligibilityRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [roles(read=ANS_AND_OFFICERS, write=("ans_admin", "payment_officer"))]
     queryset = EligibilityRun.objects.select_related("scheme").order_by("-started_at")
 
-    @extend_schema(request=EligibilityRunRequestSerializer, responses={202: dict})
+    @extend_schema(request=EligibilityRunRequestSerializer, responses={202: JobSerializer})
     def create(self, request):
         """Recorded as a job and answered at once (202): a worker runs it, even when the broker
         is down at the time (the periodic pickup); `job` and `task` are the job's id."""
@@ -241,7 +242,7 @@ class EligibilityRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             scheme_codes=schemes,
             triggered_by=f"api:{request.user.get_username()}",
         )
-        body = {"job": str(job.pk), "task": str(job.pk), "state": job.state}
+        body = {**JobSerializer(job).data, "task": str(job.pk)}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 

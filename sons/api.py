@@ -20,9 +20,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.errors import Conflict, FileTooLarge
+from core.outbox import job_enqueue, job_response
 from core.permissions import ALL_ROLES, roles
+from core.serializers import JobSerializer
 from sons import selectors, services
 from sons.errors import ERROR_CODES_DOC, SonsErrorCode
+from sons.jobs import ELIGIBLE_BASE_IMPORT
 from sons.models import EligibleEstablishment, Requirement, RequirementSet, Scheme
 from sons.serializers import (
     CategorySerializer,
@@ -420,7 +423,11 @@ _ELIGIBLE_WRITE_ERRORS = _errors(400, 404)
     destroy=extend_schema(parameters=[ESTABLISHMENT], responses={204: None, **_errors(404)}),
     upload=extend_schema(
         request={"multipart/form-data": EligibleUploadSerializer},
-        responses={200: EligibleImportReportSerializer, **_errors(400, 404, 413, 415)},
+        responses={
+            200: EligibleImportReportSerializer,
+            202: JobSerializer,
+            **_errors(400, 404, 413, 415),
+        },
     ),
 )
 class EligibleEstablishmentViewSet(_SchemeScopedMixin, viewsets.ModelViewSet):
@@ -469,10 +476,12 @@ class EligibleEstablishmentViewSet(_SchemeScopedMixin, viewsets.ModelViewSet):
                 % {"max": ELIGIBLE_CSV_MAX_BYTES // (1024 * 1024)},
                 "file",
             )
-        report = services.eligible_base_import(
+        # recorded first (docs/decisions/0013): the report when it ran at once (eager), else
+        # 202 with the job to follow at `jobs/{id}/`
+        job = job_enqueue(
+            kind=ELIGIBLE_BASE_IMPORT,
             actor=request.user,
-            scheme=self.scheme,
-            data=upload.read(),
-            source=upload.name or "",
+            params={"scheme": str(self.scheme.pk), "source": upload.name or ""},
+            payload=upload.read(),
         )
-        return Response(EligibleImportReportSerializer(report.as_dict()).data)
+        return job_response(job, serialize=lambda r: EligibleImportReportSerializer(r).data)

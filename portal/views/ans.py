@@ -278,7 +278,18 @@ IMPORT_MAX_BYTES = 50 * 1024 * 1024
 @admin_only
 def establishments_import(request):
     """CSV import of establishments: the good rows are imported, the bad ones reported by line."""
-    from orders.importing import import_establishments
+    from types import SimpleNamespace
+
+    from core.models import JobState
+    from core.outbox import job_enqueue, job_refusal
+    from orders.jobs import IMPORT_ESTABLISHMENTS
+
+    def launch():  # recorded first, run by a worker (at once in eager mode)
+        job = job_enqueue(kind=IMPORT_ESTABLISHMENTS, actor=request.user, payload=upload.read())
+        refusal = job_refusal(job)
+        if refusal is not None:
+            raise refusal
+        return job
 
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None
@@ -287,16 +298,20 @@ def establishments_import(request):
         if upload.size > IMPORT_MAX_BYTES:
             form.add_error("file", "Fichier trop volumineux (50 Mo au plus).")
         else:
-            ok, report = attempt(
-                request,
-                lambda: import_establishments(upload.read(), actor=request.user),
-                form=form,
-            )
-            if ok:
+            ok, job = attempt(request, launch, form=form)
+            if ok and job.state == JobState.DONE:
+                report = SimpleNamespace(**job.result)
                 messages.success(
                     request,
                     f"Import terminé : {report.created} créé(s), {report.updated} mis à jour, "
                     f"{len(report.errors)} erreur(s).",
+                )
+            elif ok:
+                messages.success(
+                    request,
+                    f"Import enregistré (travail {job.pk}) : il sera traité dans quelques "
+                    "instants ; son compte rendu sera visible dans l'administration (travaux "
+                    "différés).",
                 )
     return render(
         request,
