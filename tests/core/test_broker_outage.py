@@ -1,7 +1,8 @@
 """Fault injection with a real Redis (docs/decisions/0013): the test starts its own redis-server
 on a free port as the broker and result store, writes through HTTP while it is up, kills it,
 writes again (a comment, an order cancellation, an eligibility launch, a dossier rejection), and
-proves that every answer was a quick 2xx, that nothing was lost, and that once Redis is back the
+proves that every answer was a quick 2xx (an import answers 202 with its job), that nothing was
+lost, and that once Redis is back the
 periodic sender emails every notification exactly once and the pickup runs the launch.
 
 Skipped only where no `redis-server` binary exists; CI (.ci/run) checks that it ran."""
@@ -18,16 +19,18 @@ import kombu.pools
 import pytest
 import redis
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
 from config.celery_app import app
 from core.models import EmailState, Job, JobState, Notification
 from core.tasks import run_queued_jobs, send_pending_notifications
-from orders.models import PurchaseOrder
+from orders.models import Establishment, PurchaseOrder
 from payments.models import EligibilityRun
 from referencing_app.models import Comment, Dossier
 from tests.factories.orders import make_order_world, order_in, pre_referencing_version
+from tests.factories.sons import finess
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary")
@@ -140,6 +143,13 @@ def test_a_broker_outage_costs_no_write_no_500_and_no_email(
     write(vendor, f"/api/v1/purchase-orders/{order.pk}/cancel/", {"reason": "Panne"}, 200)
     launch = write(officer, "/api/v1/eligibility-runs/", {"schemes": [ow.scheme.code]}, 202)
     write(admin2, f"/api/v1/dossiers/{rejected.pk}/reject/", {"reason": "Non conforme"}, 200)
+    csv = SimpleUploadedFile(
+        "etab.csv", f"finess;rpps;name;kind;siret\n{finess(777)};;CH panne;hospital;\n".encode()
+    )
+    began = time.monotonic()
+    imported = admin2.post("/api/v1/establishments/import/", {"file": csv}, format="multipart")
+    assert (imported.status_code, imported.json()["state"]) == (202, "queued")
+    assert time.monotonic() - began < QUICK
     refused = write(vendor, f"/api/v1/dossiers/{rejected.pk}/withdraw/", {"reason": "x"}, 409)
     assert refused.json()["errors"]
 
@@ -164,10 +174,14 @@ def test_a_broker_outage_costs_no_write_no_500_and_no_email(
         (n.recipient.email, n.subject) for n in new
     )
     assert not Notification.objects.filter(email_state=EmailState.PENDING).exists()
-    assert run_queued_jobs() == 1
+    assert run_queued_jobs() == 2
     job.refresh_from_db()
     assert job.state == JobState.DONE
     assert EligibilityRun.objects.filter(scheme=ow.scheme).exists()
+    followed = admin2.get(f"/api/v1/jobs/{imported.json()['job']}/").json()
+    assert (followed["state"], followed["result"]["created"]) == ("done", 1)
+    assert Establishment.objects.filter(finess=finess(777)).exists()
+    assert vendor.get(f"/api/v1/jobs/{imported.json()['job']}/").status_code == 404
     # and publishing works again
     write(vendor, comments, {"body": "Après la panne."}, 201)
     assert live_redis.queued() >= 1
