@@ -1,9 +1,9 @@
 """Fault injection with a real Redis (docs/decisions/0013): the test starts its own redis-server
 on a free port as the broker and result store, writes through HTTP while it is up, kills it,
-writes again (a comment, an order cancellation, an eligibility launch, a dossier rejection), and
-proves that every answer was a quick 2xx (an import answers 202 with its job), that nothing was
-lost, and that once Redis is back the
-periodic sender emails every notification exactly once and the pickup runs the launch.
+writes again (a comment, an order cancellation, an eligibility launch, a dossier rejection, an
+import), and proves that every answer was quick and 2xx/4xx (launches answer 202 with their
+job), that nothing was lost, and that once Redis is back the periodic sender emails every
+notification exactly once and the pickup runs the launches.
 
 Skipped only where no `redis-server` binary exists; CI (.ci/run) checks that it ran."""
 
