@@ -1,6 +1,6 @@
-"""The public API contract (v1), as a table: every path and action of the contract, with its
-method(s). Written from docs/api-contract.md (our copy of the published contract); nothing here
-reads anything outside the repository.
+"""The public API contract (v1), as a table: every path of its Resources, Actions, Additions
+(December 2026) and Clarifications, with its method(s) — our own copy of the published contract;
+nothing here reads anything outside the repository.
 
 Each row is `(method, path)`, the path relative to `/api/v1/`, path parameters in braces (their
 names do not matter: `{code}` matches the schema's `{scheme_code}`). The suite checks that every
