@@ -239,7 +239,16 @@ def test_the_eligibility_launch_is_a_job_answered_at_once_and_run(db):
         "/api/v1/eligibility-runs/", {"schemes": ["NOPE-VA9"]}, format="json"
     )
     assert unknown.status_code == 400
+    assert unknown.json()["type"] == "validation_error"
     assert unknown.json()["errors"][0]["attr"] == "schemes"
+    assert "inconnu" in unknown.json()["errors"][0]["detail"]
+    english = _client(ow.officer).post(
+        "/api/v1/eligibility-runs/",
+        {"schemes": ["NOPE-VA9"]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert english.json()["errors"][0]["detail"] == "Unknown scheme(s): NOPE-VA9."
     assert Job.objects.count() == 1
 
 
