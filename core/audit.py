@@ -173,11 +173,11 @@ def audit_record_many(
             seq=seq,
             at=at,
             actor_id=actor_id,
-            actor_repr=actor_repr,
+            actor_repr=actor_repr[:200],
             action=action,
             object_type=ref.object_type,
             object_id=ref.object_id,
-            object_repr=ref.object_repr,
+            object_repr=(ref.object_repr or "")[:300],  # bounded column, free text
             from_state=from_state or "",
             to_state=to_state or "",
             reason=reason,
