@@ -431,3 +431,18 @@ def test_lapsed_orders_count_as_ordered(world, admin):
     assert row["installed"] == 0
     assert row["installation_rate"] == 0
     assert row["not_installed"] == 2
+
+
+def test_a_batch_carries_only_requests_still_payable(world, admin, referenced):
+    """A request approved while its order was eligible waits out of every batch while its
+    referencing is suspended, and goes in the next batch once reinstated."""
+    ref = referenced_version(world, world.vendor_api)
+    order, _signatory, _e = signed_order(world, ref, amount="10000.00")
+    advance = request(world, order, "advance").json()
+    world.officer1.post(f"payment-requests/{advance['id']}/approve/")
+    admin.post(f"referencings/{ref['referencing']['id']}/suspend/", {"reason": "Enquête."})
+    world.officer2.call("POST", "payment-batches/")
+    assert world.officer2.get(f"payment-requests/{advance['id']}/").json()["batch"] is None
+    admin.post(f"referencings/{ref['referencing']['id']}/reinstate/")
+    batch = world.officer2.post("payment-batches/", expect=201).json()
+    assert world.officer2.get(f"payment-requests/{advance['id']}/").json()["batch"] == batch["id"]

@@ -179,7 +179,10 @@ def test_schemes_refusals(world, admin):
 
 
 def test_requirements_and_requirement_sets(world, admin):
-    url = f"schemes/{world.scheme}/"
+    from tests.contract.test_dossiers import draft
+
+    scheme = make_scheme(admin, world.wave)
+    url = f"schemes/{scheme}/"
     requirements = results(world.vendor_api.get(f"{url}requirements/"))
     assert [r["code"] for r in requirements] == [r[0] for r in REQUIREMENTS]
     for requirement in requirements:
@@ -190,6 +193,8 @@ def test_requirements_and_requirement_sets(world, admin):
     sets = results(world.vendor_api.get(f"{url}requirement-sets/"))
     assert [(s["version"], s["state"]) for s in sets] == [(1, "published")]
     assert_instant(sets[0]["published_at"])
+    before = draft(world, scheme=scheme)
+    assert before["requirement_set_version"] == 1
     # Written since the last version, a requirement is published as version 2.
     admin.post(
         f"{url}requirements/",
@@ -212,7 +217,13 @@ def test_requirements_and_requirement_sets(world, admin):
     sets = results(admin.get(f"{url}requirement-sets/"))
     assert [s["version"] for s in sets if s["state"] == "published"] == [2, 1]
     assert "CT.NEW.05" in {r["code"] for r in results(world.vendor_api.get(f"{url}requirements/"))}
-    assert admin.get(f"schemes/{world.scheme}/").json()["current_requirement_set_version"] == 2
+    assert admin.get(url).json()["current_requirement_set_version"] == 2
+    # A dossier keeps the version current at its creation; a new one gets the new version.
+    assert world.vendor_api.get(f"dossiers/{before['id']}/").json()["requirement_set_version"] == 1
+    world.vendor_api.refused(
+        "PUT", f"dossiers/{before['id']}/statements/CT.NEW.05/", 404, json={"claim": "conform"}
+    )
+    assert draft(world, scheme=scheme)["requirement_set_version"] == 2
 
 
 def test_requirements_refusals(world, admin):
