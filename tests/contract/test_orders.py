@@ -230,7 +230,20 @@ def test_eligibility_kind(world, referenced):
 def test_eligibility_refusals(world, referenced):
     order = new_order(world, referenced)
     url = f"purchase-orders/{order['id']}/eligibility/"
-    world.vendor_api.refused("GET", url, 400, "invalid_choice", "kind", params={"kind": "tout"})
+    body = world.vendor_api.refused(
+        "GET", url, 400, "invalid_choice", "kind", params={"kind": "tout"}
+    )
+    assert "inconnu" in body["errors"][0]["detail"]
+    body = world.vendor_api.refused(
+        "GET",
+        url,
+        400,
+        "invalid_choice",
+        "kind",
+        params={"kind": "tout"},
+        headers={"Accept-Language": "en"},
+    )
+    assert body["errors"][0]["detail"] == "Unknown kind of request (advance or balance)."
     world.other_vendor_api.refused("GET", url, 404)
     world.anonymous.refused("GET", url, 401)
     world.vendor_api.refused("GET", f"purchase-orders/{unique('x')}/eligibility/", 404)

@@ -79,12 +79,16 @@ def test_users_refusals(world, admin):
     )
     admin.refused("GET", f"users/{world.vendor['id']}/", 404, "not_found")
     # An establishment user needs an establishment; a vendor cannot carry one.
-    admin.refused(
+    body = admin.refused(
         "POST",
         "users/",
         400,
+        "required",
+        "establishment",
         json={"username": unique("sans.etab."), "password": PASSWORD, "role": "establishment"},
+        headers={"Accept-Language": "en"},
     )
+    assert "must belong to an establishment" in body["errors"][0]["detail"]
     admin.refused(
         "POST",
         "users/",
