@@ -446,3 +446,16 @@ def test_a_batch_carries_only_requests_still_payable(world, admin, referenced):
     admin.post(f"referencings/{ref['referencing']['id']}/reinstate/")
     batch = world.officer2.post("payment-batches/", expect=201).json()
     assert world.officer2.get(f"payment-requests/{advance['id']}/").json()["batch"] == batch["id"]
+
+
+def test_cancel_with_an_approved_request_rejects_it(world, referenced):
+    order, signatory, _e = signed_order(world, referenced, amount="10000.00")
+    advance = request(world, order, "advance").json()
+    world.officer1.post(f"payment-requests/{advance['id']}/approve/")
+    url = f"purchase-orders/{order['id']}/cancel/"
+    world.vendor_api.refused("POST", url, 409, "ORDER_FUNDED", json={"reason": "x"})
+    signatory.refused("POST", url, 409, "ORDER_FUNDED", json={"reason": "x"})
+    assert world.admin.post(url, {"reason": "Doublon."}).json()["state"] == "cancelled"
+    assert world.officer2.get(f"payment-requests/{advance['id']}/").json()["state"] == "rejected"
+    # Nothing was paid: nothing to recover.
+    assert results(world.officer2.get("recoveries/", params={"purchase_order": order["id"]})) == []
