@@ -272,3 +272,16 @@ def test_approve_and_reject_refusals(world):
     world.admin.post(f"{url}reject/", {"reason": "Non."})
     world.admin2.refused("POST", f"{url}approve/", 409)
     world.admin2.refused("POST", f"{url}reject/", 409, json={"reason": "Encore non."})
+
+
+def test_a_claimed_profile_makes_its_requirements_applicable(world):
+    dossier = draft(world)
+    url = filled(world, dossier)
+    claimed = world.vendor_api.patch(url, {"claimed_profiles": ["ville"]}).json()
+    assert claimed["claimed_profiles"] == ["ville"]
+    body = world.vendor_api.refused("POST", f"{url}submit/", 409, "STATEMENT_MISSING")
+    assert "CT.VIL.04" in str(body)
+    world.vendor_api.put(
+        f"{url}statements/CT.VIL.04/", {"claim": "conform", "justification": "Mode ville."}
+    )
+    assert world.vendor_api.post(f"{url}submit/").json()["state"] == "submitted"
