@@ -90,9 +90,12 @@ def _reset_connections() -> None:
 
 
 @pytest.fixture
-def live_redis():
+def live_redis(monkeypatch):
     server = RedisServer()
     server.start()
+    # Celery prefers these variables to its configuration (CI sets the first): point them here
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", server.url)
     keys = ("broker_url", "result_backend", "task_always_eager")
     saved = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=server.url, result_backend=server.url, task_always_eager=False)
