@@ -111,7 +111,7 @@ class Notification(models.Model):
     object_id = models.CharField(_("identifiant d'objet"), max_length=64, blank=True, default="")
     read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("envoyée par courriel le"), null=True, blank=True)
-    # The row is also the outbox entry of its email (docs/decisions/0013): written in the
+    # The row is also the outbox entry of its email (docs/decisions/0014): written in the
     # change's transaction, delivered by `core.outbox` with retries, then sent or dead.
     email_state = models.CharField(
         _("état du courriel"),

@@ -1,4 +1,4 @@
-"""The outbox: side effects that survive a broker outage (docs/decisions/0013).
+"""The outbox: side effects that survive a broker outage (docs/decisions/0014).
 
 - A notification row is the outbox entry of its email: written in the change's transaction,
   `pending` until `deliver_notifications` sends it (`sent`), retries it with a doubling delay, or

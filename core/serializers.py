@@ -47,7 +47,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class JobSerializer(serializers.Serializer):
-    """A long launch recorded first (docs/decisions/0013): `job` is its id; `state` is `queued`,
+    """A long launch recorded first (docs/decisions/0014): `job` is its id; `state` is `queued`,
     `running`, `done` or `failed`; `result` (the report) once done, `error` if it failed."""
 
     job = serializers.UUIDField(source="pk", read_only=True)

@@ -4,7 +4,7 @@ A sweep is a function `(now) -> int` (how many objects it moved or reminded) tha
 due by a query on state and dates, and acts on it; it takes a job lock so two never overlap, and
 is idempotent: running it twice does nothing the second time.
 
-Failures are isolated (docs/decisions/0013): a sweep acts through `isolated`, which tries the
+Failures are isolated (docs/decisions/0014): a sweep acts through `isolated`, which tries the
 whole batch in one savepoint and, if that fails, each object in its own savepoint; an object that
 still fails is logged, counted, reported by id and skipped, and the others proceed. `run_sweep`
 records each run (`core.SweepRun`: moved, failed, failed ids, errors) for the admin."""

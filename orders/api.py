@@ -84,7 +84,7 @@ class EstablishmentViewSet(
         upload = _validated(EstablishmentImportSerializer, request.data)["file"]
         if upload.size > IMPORT_MAX_BYTES:
             raise FileTooLarge("file_too_large", "Fichier trop volumineux (50 Mo au plus).", "file")
-        # recorded first (docs/decisions/0013): answered with the report when it ran at once
+        # recorded first (docs/decisions/0014): answered with the report when it ran at once
         # (eager), else 202 with the job to follow at `jobs/{id}/`
         return job_response(
             job_enqueue(kind=IMPORT_ESTABLISHMENTS, actor=request.user, payload=upload.read())

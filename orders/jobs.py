@@ -1,4 +1,4 @@
-"""Long launches of the orders app, recorded as `core.Job` rows (docs/decisions/0013)."""
+"""Long launches of the orders app, recorded as `core.Job` rows (docs/decisions/0014)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Long launches of the payments app, recorded as `core.Job` rows and run by a worker
-(docs/decisions/0013)."""
+(docs/decisions/0014)."""
 
 from __future__ import annotations
 

@@ -476,7 +476,7 @@ class EligibleEstablishmentViewSet(_SchemeScopedMixin, viewsets.ModelViewSet):
                 % {"max": ELIGIBLE_CSV_MAX_BYTES // (1024 * 1024)},
                 "file",
             )
-        # recorded first (docs/decisions/0013): the report when it ran at once (eager), else
+        # recorded first (docs/decisions/0014): the report when it ran at once (eager), else
         # 202 with the job to follow at `jobs/{id}/`
         job = job_enqueue(
             kind=ELIGIBLE_BASE_IMPORT,

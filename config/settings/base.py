@@ -217,7 +217,7 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A request never waits on the broker (docs/decisions/0013): publishing does not retry, and a
+# A request never waits on the broker (docs/decisions/0014): publishing does not retry, and a
 # broker or result store that is down is known in about a second; the outbox rows and the
 # periodic pickups below deliver what could not be published.
 CELERY_TASK_PUBLISH_RETRY = False

@@ -1,4 +1,4 @@
-"""Fault injection with a real Redis (docs/decisions/0013): the test starts its own redis-server
+"""Fault injection with a real Redis (docs/decisions/0014): the test starts its own redis-server
 on a free port as the broker and result store, writes through HTTP while it is up, kills it,
 writes again (a comment, an order cancellation, an eligibility launch, a dossier rejection, an
 import), and proves that every answer was quick and 2xx/4xx (launches answer 202 with their

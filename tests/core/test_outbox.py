@@ -1,4 +1,4 @@
-"""The outbox (docs/decisions/0013): a notification row is its email's outbox entry — sent once,
+"""The outbox (docs/decisions/0014): a notification row is its email's outbox entry — sent once,
 retried with a doubling delay, dead after the last attempt and retried by an ANS admin through
 the admin (audited); long launches are recorded as jobs and picked up. Plus the regressions of
 issue 10: user text that reached a mail header or a bounded column answered 500."""

@@ -1,4 +1,4 @@
-"""Sweeps isolate failures (docs/decisions/0013): an object the database refuses to move is
+"""Sweeps isolate failures (docs/decisions/0014): an object the database refuses to move is
 skipped and reported (count and id, in the run recorded for the admin), the others proceed, every
 sweep runs, and `run_sweeps` fails only afterwards, naming the failures."""
 
