@@ -127,6 +127,16 @@ class Api:
         return assert_error(response, status, code, attr)
 
 
+_SCHEMA: dict = {}
+
+
+def published_schema(anonymous: Api) -> dict:
+    """The OpenAPI schema as published (fetched once: it takes a while to build)."""
+    if "schema" not in _SCHEMA:
+        _SCHEMA["schema"] = anonymous.get("schema/", params={"format": "json"}).json()
+    return _SCHEMA["schema"]
+
+
 def assert_error(response, status, code=None, attr=...):
     assert response.status_code == status, response.text[:800]
     assert response.headers["Content-Type"].startswith("application/json"), response.headers
@@ -498,6 +508,7 @@ def paid_request(world, order, kind, key=None) -> dict:
 
 
 def pytest_sessionfinish(session):
+    """`CONTRACT_TIMING=1 pytest -s tests/contract`: where the suite's seconds go, per row."""
     import collections
     import os
 

@@ -6,7 +6,7 @@ of the suite was selected."""
 
 import pytest
 
-from tests.contract.conftest import CONTRACT_NODES, COVERAGE
+from tests.contract.conftest import CONTRACT_NODES, COVERAGE, published_schema
 from tests.contract.contract import PENDING, ROWS, normalise
 
 # Public, read-only, nothing to refuse: no 4xx is documented for them.
@@ -15,13 +15,8 @@ NOTHING_TO_REFUSE = {("GET", "docs/"), ("GET", "schema/")}
 NOT_IN_SCHEMA = {("GET", "schema/"), ("GET", "docs/")}
 
 
-_SCHEMA: dict = {}
-
-
 def schema_operations(anonymous) -> set[tuple[str, str]]:
-    if "schema" not in _SCHEMA:
-        _SCHEMA["schema"] = anonymous.get("schema/", params={"format": "json"}).json()
-    schema = _SCHEMA["schema"]
+    schema = published_schema(anonymous)
     return {
         (method.upper(), normalise(path))
         for path, operations in schema["paths"].items()
