@@ -95,6 +95,13 @@ def test_the_depth_limit_counts_brackets_outside_strings_only():
     at_limit = b"[" * JSON_MAX_DEPTH + b"]" * JSON_MAX_DEPTH
     assert not json_too_deep(at_limit)
     assert json_too_deep(b"[" + at_limit + b"]")
+    mixed = json.dumps({"a": [[{"b": [1, {"c": "]]}}"}]}]], "d": '\\"[['}).encode()
+    assert not json_too_deep(mixed, limit=6)  # six levels, brackets in strings not counted
+    assert json_too_deep(mixed, limit=5)
+    started = time.monotonic()
+    assert not json_too_deep(b"[{}]" * 2_500_000)  # 10 MB, shallow
+    assert json_too_deep(b"[{" * 5_000_000)  # 10 MB, deep
+    assert time.monotonic() - started < 2
     in_a_string = json.dumps({"name": "[" * 10_000 + '\\"{'}).encode()
     assert not json_too_deep(in_a_string)
     wide = json.dumps([[i] for i in range(50_000)]).encode()
@@ -165,6 +172,20 @@ def test_nul_in_a_json_field_is_refused(vendor_api, path, body, attr):
     )
     english = vendor_api.post(API + path, body, format="json", **EN)
     assert english.json()["errors"][0]["detail"] == "Null characters are not allowed."
+
+
+def test_a_lone_surrogate_is_refused(vendor_api):
+    body = b'{"name": "Logiciel", "category": "DPI\\ud800"}'
+    response = _raw_post(vendor_api, f"{API}/solutions/", body, **EN)
+    _error(
+        response,
+        400,
+        "surrogate_characters_not_allowed",
+        "category",
+        detail="Surrogate characters (U+D800 to U+DFFF) are not allowed.",
+    )
+    paired = b'{"name": "Logiciel \\ud83d\\ude00", "category": "DPI"}'  # an emoji: fine
+    assert _raw_post(vendor_api, f"{API}/solutions/", paired).status_code != 400
 
 
 def test_nested_control_characters_are_named_by_their_path(admin_api):
