@@ -111,6 +111,19 @@ def run_sweep(name: str, now: dt.datetime | None = None):
     return run
 
 
+RUNS_KEPT = dt.timedelta(days=90)
+
+
+def prune_runs(now: dt.datetime | None = None) -> int:
+    """Forget the clean runs older than RUNS_KEPT (beat records seven every ten minutes); runs
+    with failures are kept."""
+    from core.models import SweepRun
+
+    cutoff = (now or timezone.now()) - RUNS_KEPT
+    deleted, _ = SweepRun.objects.filter(started_at__lt=cutoff, failed=0, error="").delete()
+    return deleted
+
+
 def failure_summary(runs) -> str:
     """`name (2 échec(s) : id, id)` for each run that did not fully succeed."""
     parts = []

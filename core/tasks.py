@@ -72,9 +72,10 @@ def run_sweeps(names: list[str] | None = None) -> dict:
     """Run the registered sweeps (all, or those named), every one of them even when one fails;
     each run is recorded (`core.SweepRun`). Returns what each moved; raises only after all ran,
     naming the failures, so that the failure shows in the worker's log and monitoring."""
-    from core.sweeps import SWEEPS, failure_summary, run_sweep
+    from core.sweeps import SWEEPS, failure_summary, prune_runs, run_sweep
 
     runs = [run_sweep(name) for name in (names or sorted(SWEEPS))]
+    prune_runs()
     summary = failure_summary(runs)
     if summary:
         raise SweepsFailed(summary)

@@ -133,3 +133,16 @@ def test_the_admin_lists_runs_with_failures(three_overdue_orders, client):
     run = SweepRun.objects.get(name="order_lapse")
     detail = client.get(f"/admin/core/sweeprun/{run.pk}/change/").content.decode()
     assert str(refused.pk) in detail
+
+
+def test_clean_runs_are_forgotten_after_90_days_failed_ones_kept(db):
+    from django.utils import timezone
+
+    from core.sweeps import prune_runs
+
+    old = timezone.now() - dt.timedelta(days=91)
+    SweepRun.objects.create(name="clean", started_at=old, finished_at=old)
+    SweepRun.objects.create(name="failed", started_at=old, failed=1, failed_ids=["x"])
+    SweepRun.objects.create(name="recent", started_at=timezone.now())
+    assert prune_runs() == 1
+    assert sorted(SweepRun.objects.values_list("name", flat=True)) == ["failed", "recent"]
