@@ -187,3 +187,33 @@ class GuardedJSONParser(parsers.JSONParser):
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _refuse_form_control_characters(data) -> None:
+    errors = []
+    for name, values in data.lists():
+        for value in values:
+            item = control_character_item(value, clean_attr(name), single_line=False)
+            if item is not None:
+                errors.append(item)
+                break
+    if errors:
+        raise InvalidInput(errors=errors[:MAX_REPORTED])
+
+
+class GuardedFormParser(parsers.FormParser):
+    """Form fields of a PUT or PATCH (a POST's are checked by core.middleware)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _refuse_form_control_characters(data)
+        return data
+
+
+class GuardedMultiPartParser(parsers.MultiPartParser):
+    """Multipart fields of a PUT or PATCH (a POST's are checked by core.middleware)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _refuse_form_control_characters(result.data)
+        return result

@@ -272,6 +272,20 @@ def test_nul_in_a_multipart_field_is_refused(vendor_api):
     assert not Evidence.objects.exists()
 
 
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded"])
+def test_nul_in_a_form_encoded_patch_is_refused(vendor_api, encoding):
+    solution = vendor_api.world.version.solution
+    url = f"{API}/solutions/{solution.pk}/"
+    if encoding == "multipart":
+        response = vendor_api.patch(url, {"category": "DPI\x00"}, format="multipart")
+    else:
+        body = "category=DPI%00"
+        response = vendor_api.generic(
+            "PATCH", url, body, content_type="application/x-www-form-urlencoded"
+        )
+    _error(response, 400, "null_characters_not_allowed", "category")
+
+
 # --- evidence files ------------------------------------------------------------------------------
 def test_a_deeply_nested_json_evidence_file_is_refused_cleanly(vendor_api):
     content = b"[" * 100_000 + b"]" * 100_000
