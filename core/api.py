@@ -209,11 +209,14 @@ def _multi_line(field: serializers.CharField) -> bool:
 
 
 def _control_character_errors(fields, data) -> dict:
+    """Text of a long CharField may span lines; every other field given a string (a name, a
+    code, a choice, a related object's code, a date...) takes one line."""
     errors = {}
     for name, field in fields.items():
         value = data.get(name) if not field.read_only else None
-        if isinstance(field, serializers.CharField) and isinstance(value, str):
-            item = control_character_item(value, name, single_line=not _multi_line(field))
+        if isinstance(value, str) and not isinstance(field, serializers.JSONField):
+            multi_line = isinstance(field, serializers.CharField) and _multi_line(field)
+            item = control_character_item(value, name, single_line=not multi_line)
             if item is not None:
                 errors[name] = [serializers.ErrorDetail(item.detail, code=item.code)]
     return errors

@@ -208,6 +208,24 @@ def test_a_single_line_field_refuses_line_breaks_and_tabs(vendor_api, text):
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "attr"),
+    [
+        ("/solutions/", {"name": "Logiciel", "category": "DPI\n"}, "category"),
+        ("/dossiers/", {"scheme": "HOP-DPI-VA2\r", "charter_accepted": True}, "scheme"),
+    ],
+)
+def test_codes_of_related_objects_are_single_line_too(vendor_api, path, body, attr):
+    response = vendor_api.post(API + path, body, format="json", **EN)
+    _error(
+        response,
+        400,
+        "control_characters_not_allowed",
+        attr,
+        detail="This field is a single line: tabs and line breaks are not allowed.",
+    )
+
+
 def test_multi_line_text_keeps_its_line_breaks_but_not_other_controls():
     from rest_framework import serializers
 
