@@ -226,6 +226,10 @@ def test_assign_verdicts_request_changes_refusals(world):
     world.reviewer.refused(
         "PUT", f"{url}verdicts/PAS.UNE.EXIGENCE/", 404, json={"verdict": "compliant"}
     )
+    # Only the assigned reviewer (or an ANS admin) gives verdicts.
+    world.reviewer2.refused(
+        "PUT", f"{url}verdicts/{APPLICABLE[0]}/", 403, json={"verdict": "compliant"}
+    )
     # Another reviewer, or without a non-compliant requirement.
     world.reviewer2.refused(
         "POST", f"{url}request-changes/", 403, json={"reason": "x", "requirements": [APPLICABLE[0]]}

@@ -290,3 +290,22 @@ def test_a_new_account_of_every_role(world, admin):
     for role in ("ans_admin", "reviewer", "payment_officer"):
         api = create_user(admin, world.server, role)
         assert api.user["role"] == role
+
+
+def test_every_4xx_has_the_one_error_shape(world):
+    from tests.contract.conftest import assert_error
+
+    api = world.vendor_api
+    assert_error(api.call("GET", "pas-une-ressource/"), 404, "not_found")
+    assert_error(api.call("DELETE", f"dossiers/{world.vendor['id']}/"), 405)
+    assert_error(
+        api.call("POST", "solutions/", data="nom=x", headers={"Content-Type": "text/plain"}),
+        415,
+    )
+    assert_error(
+        api.call(
+            "POST", "solutions/", data="{pas du json", headers={"Content-Type": "application/json"}
+        ),
+        400,
+    )
+    assert_error(world.anonymous.call("GET", "dossiers/"), 401)
