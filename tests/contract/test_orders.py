@@ -247,3 +247,45 @@ def test_eligibility_refusals(world, referenced):
     world.other_vendor_api.refused("GET", url, 404)
     world.anonymous.refused("GET", url, 401)
     world.vendor_api.refused("GET", f"purchase-orders/{unique('x')}/eligibility/", 404)
+
+
+def test_pre_referencing_orders_follow_their_dossier(world, admin):
+    """Approved: the order gets the referencing. Rejected: the order is void, and a void order
+    is not "ordered" in the deployment report."""
+    from tests.contract.conftest import MANDATORY, make_scheme
+
+    scheme = make_scheme(admin, world.wave)
+    orders = []
+    for _ in range(2):
+        dossier = draft(world, scheme=scheme)
+        url = filled(world, dossier)
+        world.vendor_api.post(f"{url}submit/")
+        world.admin.post(f"{url}assign/", {"reviewer": world.reviewer.user["id"]})
+        establishment = make_establishment(admin)
+        order = world.vendor_api.post(
+            "purchase-orders/",
+            {
+                "establishment": establishment["id"],
+                "scheme": scheme,
+                "solution_version": dossier["solution_version"],
+                "amount": "1000.00",
+            },
+            expect=201,
+        ).json()
+        world.vendor_api.post(f"purchase-orders/{order['id']}/send/")
+        signatory_of(world, establishment).post(f"purchase-orders/{order['id']}/sign/")
+        orders.append((url, order))
+    (approved_url, approved_order), (rejected_url, rejected_order) = orders
+    for code in MANDATORY:
+        world.reviewer.put(f"{approved_url}verdicts/{code}/", {"verdict": "compliant"})
+    reference = world.admin2.post(f"{approved_url}approve/").json()["reference"]
+    referencing = results(admin.get("referencings/", params={"reference": reference}))[0]
+    order = world.vendor_api.get(f"purchase-orders/{approved_order['id']}/").json()
+    assert order["referencing"] == referencing["id"]
+    assert order["state"] == "signed"
+    world.admin2.post(f"{rejected_url}reject/", {"reason": "Non conforme."})
+    void = world.vendor_api.get(f"purchase-orders/{rejected_order['id']}/").json()
+    assert void["state"] == "void"
+    row = next(r for r in admin.get("stats/deployment/").json() if r["scheme"] == scheme)
+    assert row["ordered"] == 1
+    assert row["installation_rate"] == 0
