@@ -188,7 +188,9 @@ def job_enqueue(
     from core.tasks import run_job
 
     publish(run_job, str(job.pk))
-    job.refresh_from_db()
+    job.refresh_from_db(
+        fields=["state", "started_at", "finished_at", "attempts", "result", "error"]
+    )
     return job
 
 

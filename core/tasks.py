@@ -33,7 +33,14 @@ def send_pending_notifications() -> dict:
             return total
 
 
-@shared_task(name="core.tasks.run_job", acks_late=True, ignore_result=True)
+# A launch may be long (the eligibility batch over every order): the limits of its former task.
+@shared_task(
+    name="core.tasks.run_job",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
 def run_job(job_id: str) -> str | None:
     """The on-commit nudge of a long launch recorded as a `core.Job`."""
     from core.outbox import run_job as run
@@ -42,7 +49,13 @@ def run_job(job_id: str) -> str | None:
     return job.state if job is not None else None
 
 
-@shared_task(name="core.tasks.run_queued_jobs", acks_late=True, ignore_result=True)
+@shared_task(
+    name="core.tasks.run_queued_jobs",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
 def run_queued_jobs() -> int:
     """Beat, every minute: the long launches whose nudge was lost."""
     from core.outbox import run_queued_jobs as run
