@@ -172,6 +172,17 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
     django_paginator_class = CountCachingPaginator
 
+    def get_page_size(self, request):
+        """A `page_size` that is not an integer is refused (400), not silently replaced by the
+        default: a client's typo must not change what it reads."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                serializers.IntegerField().to_internal_value(raw)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({self.page_size_query_param: exc.detail}) from exc
+        return super().get_page_size(request)
+
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -9,7 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.errors import FileTooLarge, InvalidInput
-from core.files import private_file_response
+from core.files import ACCEPTED_TYPES, private_file_response
 from core.outbox import job_enqueue, job_response
 from core.permissions import roles
 from core.serializers import JobSerializer
@@ -154,7 +154,7 @@ class PurchaseOrderViewSet(
         return self._render(order, status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, *ACCEPTED_TYPES): OpenApiTypes.BINARY},
         description="The installation's acceptance report (the file), for whoever may see "
         "the order; 404 when it has none.",
     )

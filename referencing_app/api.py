@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from core.api import Pagination, csv_safe
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.files import private_file_response
+from core.files import ACCEPTED_TYPES, private_file_response
 from core.permissions import roles
 from referencing_app import selectors, services
 from referencing_app.models import Dossier, DossierState, Evidence, Referencing, ReferencingState
@@ -77,7 +77,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, *ACCEPTED_TYPES): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The file itself, only for the vendor's members and ANS."""
@@ -154,7 +154,7 @@ class DossierViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=MissingSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def missing(self, request, pk=None):
         """What is still missing before submission (statements, proofs)."""
         dossier = self.get_object()
@@ -219,7 +219,7 @@ class DossierViewSet(
 
     # statements, verdicts, revisions, comments -----------------------------------------------------
     @extend_schema(responses=StatementSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def statements(self, request, pk=None):
         dossier = self.get_object()
         statements = dossier.statements.select_related("requirement").prefetch_related("evidence")
@@ -251,7 +251,7 @@ class DossierViewSet(
         return Response(StatementSerializer(statement).data)
 
     @extend_schema(responses=VerdictSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def verdicts(self, request, pk=None):
         dossier = self.get_object()
         if not selectors.is_ans(request.user) and dossier.state not in (
@@ -268,7 +268,7 @@ class DossierViewSet(
         parameters=[OpenApiParameter("requirement", str, description="code d'une exigence")],
         responses=VerdictRecordSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], url_path="verdict-history")
+    @action(detail=True, methods=["get"], url_path="verdict-history", pagination_class=None)
     def verdict_history(self, request, pk=None):
         """Every verdict given on the dossier, oldest first, each with its author and the
         revision it judged (append-only; ANS only)."""
@@ -295,7 +295,7 @@ class DossierViewSet(
         return Response(VerdictSerializer(verdict).data)
 
     @extend_schema(responses=RevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request, pk=None):
         """Each submission, with what changed since the previous one."""
         revisions = list(selectors.revision_list(self.get_object()))
@@ -307,7 +307,7 @@ class DossierViewSet(
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, pk=None):
         """Messages between vendor and ANS; internal notes are never shown to the vendor."""
         dossier = self.get_object()
@@ -550,7 +550,7 @@ class CatalogueViewSet(viewsets.GenericViewSet):
         return response
 
     @extend_schema(parameters=CATALOGUE_PARAMETERS, responses=CatalogueEntrySerializer(many=True))
-    @action(detail=False, methods=["get"], url_path="export.json")
+    @action(detail=False, methods=["get"], url_path="export.json", pagination_class=None)
     def export_json(self, request):
         """Open data, JSON: every active referencing matching the filters."""
         data = CatalogueEntrySerializer(
