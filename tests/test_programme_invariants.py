@@ -673,10 +673,13 @@ class ProgrammeMachine(RuleBasedStateMachine):
             if r.batch_id:
                 self._export(r.batch)
             return
-        # the officer the action is for: any for a batch (what it takes is the service's
-        # business); for the payment, half the time one who may (neither the approver nor the
-        # batch's creator), half the time one of those four-eyes bars (put to the test)
+        # the officer the action is for: for a batch, half the time any (what it takes is the
+        # service's business), half the time the request's approver; for the payment, half the
+        # time one who may (neither the approver nor the batch's creator), half the time one of
+        # those four-eyes bars (four-eyes put to the test)
         officers = self._officers()
+        if action == "batch" and who % 2 and r.approved_by_id:
+            officers = [o for o in officers if o.pk == r.approved_by_id] or officers
         if action == "mark_paid":
             barred = {r.approved_by_id, r.batch.created_by_id if r.batch_id else None}
             if who % 2 == 0:
