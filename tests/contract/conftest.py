@@ -3,7 +3,8 @@ talking HTTP to the live test server, with nothing but the contract's paths, fie
 error codes.
 
 No test here uses the Django test client or the ORM, except `bootstrap_admin` (the first ANS admin
-cannot be created through the API). The database is set up once for the whole package and shared
+cannot be created through the API) and the one test that moves the clock and runs a sweep as the
+scheduler would (`test_lapsed_orders_count_as_ordered`). The database is set up once for the whole package and shared
 by its tests (a story is built step by step, and each test adds its own objects to it); it is put
 back as migrations left it when the package is done, for the tests that run after it.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import time
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -89,12 +91,10 @@ class Api:
             self.session.headers["Authorization"] = f"Token {token}"
 
     def call(self, method: str, path: str, expect: int | None = None, **kwargs):
-        import time
-
         started = time.perf_counter()
         response = self.session.request(method, self.base + path, timeout=30, **kwargs)
-        TIMING.append((time.perf_counter() - started, method, row_for(method, path) or path))
         row = row_for(method, path)
+        TIMING.append((time.perf_counter() - started, method, row or path))
         if row is not None:
             if 200 <= response.status_code < 300:
                 COVERAGE[row]["ok"].add(_current_test["name"])
