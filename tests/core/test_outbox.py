@@ -252,7 +252,7 @@ def test_the_eligibility_launch_is_a_job_answered_at_once_and_run(db):
     assert Job.objects.count() == 1
 
 
-def test_a_job_whose_nudge_was_lost_is_picked_up(db):
+def test_a_job_whose_nudge_was_lost_is_picked_up(db, client):
     ow = make_order_world()
     order_in(ow, "signed")
     job = Job.objects.create(
@@ -270,3 +270,9 @@ def test_a_job_whose_nudge_was_lost_is_picked_up(db):
     assert run_queued_jobs() == 1
     job.refresh_from_db()
     assert (job.state, job.attempts) == (JobState.DONE, 2)
+    # ANS admins follow jobs in the admin
+    client.force_login(UserFactory(role="ans_admin", is_superuser=True, is_staff=True))
+    assert client.get("/admin/core/job/", {"state__exact": "done"}).status_code == 200
+    page = client.get(f"/admin/core/job/{job.pk}/change/")
+    assert page.status_code == 200
+    assert ow.scheme.code in page.content.decode()
