@@ -203,7 +203,9 @@ def test_the_whole_story(world):
     assert_instant(signed["signed_at"])
 
     # The advance: enrolment, eligibility, request (idempotent), approval, batch, payment.
-    world.officer1.post(f"vendors/{vendor_record['id']}/enrol/")
+    enrolled = world.officer3.post(f"vendors/{vendor_record['id']}/enrol/").json()
+    assert enrolled["id"] == vendor_record["id"]
+    assert_instant(enrolled["enrolled_at"])
     eligibility = vendor.get(f"{purl}eligibility/").json()
     assert eligibility == {**eligibility, "eligible": True, "reasons": [], "kind": "advance"}
     key = unique("cle-avance-")
