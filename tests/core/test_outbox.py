@@ -152,6 +152,24 @@ def test_one_line_makes_a_header_safe_and_short():
     assert one_line("court", 300) == "court"
 
 
+def test_every_notification_template_has_a_one_line_subject_rendered_apart():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from core.notifications import _text_engine
+
+    engine = _text_engine()
+    templates = sorted((Path(settings.BASE_DIR) / "templates" / "notifications").glob("*.txt"))
+    assert templates
+    for path in templates:
+        source = engine.get_template(f"notifications/{path.name}").source
+        first, _, rest = source.lstrip().partition("\n")
+        engine.from_string(first)  # no tag left open across the subject line
+        engine.from_string("{% load tz %}" + rest)
+        assert rest.strip(), path.name
+
+
 def _dossier_with_solution_name(name: str, state: str):
     world = make_world()
     world.version.solution.name = name
