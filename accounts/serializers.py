@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Role, User
 from core.api import StrictSerializerMixin
 
 
@@ -45,6 +45,27 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         read_only_fields = ["date_joined", "last_login"]
 
     def validate(self, attrs):
+        # Through the API, an establishment user is created with its establishment (the demo
+        # loader attaches it afterwards, through the service).
+        role = attrs.get("role", getattr(self.instance, "role", ""))
+        establishment = attrs.get("establishment", getattr(self.instance, "establishment", None))
+        touched = self.instance is None or bool({"role", "establishment"} & set(attrs))
+        if role == Role.ESTABLISHMENT and establishment is None and touched:
+            raise serializers.ValidationError(
+                {
+                    "establishment": [
+                        serializers.ErrorDetail(
+                            str(
+                                _(
+                                    "Un utilisateur d'établissement doit être rattaché à un "
+                                    "établissement."
+                                )
+                            ),
+                            code="required",
+                        )
+                    ]
+                }
+            )
         if self.instance is None and not attrs.get("password"):
             raise serializers.ValidationError(
                 {

@@ -229,23 +229,13 @@ def api_token_touch(*, token: ApiToken, now: dt.datetime | None = None) -> None:
 
 # --- users --------------------------------------------------------------------------------------
 def _check_membership(
-    *,
-    role: str,
-    vendor: Any,
-    signatory: bool,
-    establishment: Any = None,
-    membership_changed: bool = True,
+    *, role: str, vendor: Any, signatory: bool, establishment: Any = None
 ) -> None:
     errors = {}
     if establishment is not None and role != Role.ESTABLISHMENT:
         errors["establishment"] = ValidationError(
             _("Seul un utilisateur d'établissement peut être rattaché à un établissement."),
             code="invalid",
-        )
-    if role == Role.ESTABLISHMENT and establishment is None and membership_changed:
-        errors["establishment"] = ValidationError(
-            _("Un utilisateur d'établissement doit être rattaché à un établissement."),
-            code="required",
         )
     if role == Role.VENDOR and vendor is None:
         errors["vendor"] = ValidationError(
@@ -374,7 +364,6 @@ def user_update(
         vendor=user.vendor,
         signatory=user.signatory,
         establishment=user.establishment,
-        membership_changed=bool({"role", "establishment"} & set(fields)),
     )
     if (
         "username" in fields

@@ -46,26 +46,40 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 @pytest.fixture(autouse=True)
-def _name_calls(request):
+def _name_calls(request, django_db_serialized_rollback):
     _current_test["name"] = request.node.name
     yield
     _current_test["name"] = "teardown"
 
 
 # --- the database, once for the package --------------------------------------------------------
+@pytest.fixture
+def django_db_serialized_rollback():
+    """Named after pytest-django's own, so that it serializes the migrated database when it
+    creates it (the categories and sectors the migrations write); `_contract_db` restores it.
+    Nothing else: the package's tests are not rolled back one by one."""
+
+
 @pytest.fixture(scope="package")
 def _contract_db(django_db_setup, django_db_blocker):
-    """The test database as migrations left it, shared by the package's tests, and put back so
-    when they are done (what `serialized_rollback` does, once instead of per test)."""
+    """The test database as migrations left it (whatever a transactional test before us
+    flushed), shared by the package's tests, and put back so when they are done — what
+    `serialized_rollback` does, once for the package instead of once per test."""
+    from django.core.management import call_command
     from django.db import connection
 
     with django_db_blocker.unblock():
-        snapshot = connection.creation.serialize_db_to_string()
-        yield
-        from django.core.management import call_command
+        migrated = getattr(connection, "_test_serialized_contents", None)
+        if migrated is None:  # not serialized at setup: as it is now, then
+            migrated = connection.creation.serialize_db_to_string()
 
-        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-        connection.creation.deserialize_db_from_string(snapshot)
+        def restore():
+            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(migrated)
+
+        restore()
+        yield
+        restore()
 
 
 @pytest.fixture
