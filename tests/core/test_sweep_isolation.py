@@ -11,12 +11,14 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from core.models import AuditEntry, SweepRun
+from core.models import AuditEntry, Notification, SweepRun
 from core.sweeps import SWEEPS
 from core.tasks import SweepsFailed, run_sweeps
 from orders.models import PurchaseOrder
+from referencing_app.models import Dossier
 from tests.factories.accounts import UserFactory
 from tests.factories.orders import EstablishmentFactory, make_order_world, order_in
+from tests.factories.referencing import dossier_in, make_world
 
 
 def refuse_updates_of(order: PurchaseOrder) -> None:
@@ -146,3 +148,21 @@ def test_clean_runs_are_forgotten_after_90_days_failed_ones_kept(db):
     SweepRun.objects.create(name="recent", started_at=timezone.now())
     assert prune_runs() == 1
     assert sorted(SweepRun.objects.values_list("name", flat=True)) == ["failed", "recent"]
+
+
+def test_a_300_character_solution_name_no_longer_stops_the_sweeps(db, capsys):
+    """The regression of issue 10: the abandon notice's subject overflowed its column."""
+    world = make_world()
+    world.version.solution.name = "N" * 300
+    world.version.solution.save()
+    dossier = dossier_in(world, "changes_requested")
+    with time_machine.travel(dossier.changes_due_at + dt.timedelta(days=1), tick=False):
+        call_command("run_sweeps")  # no CommandError: nothing failed
+    assert "dossier_abandon: 1" in capsys.readouterr().out
+    assert Dossier.objects.get(pk=dossier.pk).state == "abandoned"
+    notices = Notification.objects.filter(event="dossier_abandoned", object_id=str(dossier.pk))
+    assert notices.exists()  # one per member of the vendor
+    for notice in notices:
+        assert len(notice.subject) == 300
+        assert notice.subject.endswith("…")
+    assert not SweepRun.objects.exclude(failed=0).exists()
