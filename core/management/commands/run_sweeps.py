@@ -28,8 +28,10 @@ class Command(BaseCommand):
             run = run_sweep(name)
             runs.append(run)
             line = f"{name}: {run.moved}"
-            if run.failed or run.error:
-                line += f" ({run.failed} échec(s){': ' + ', '.join(run.failed_ids) if run.failed_ids else ''})"
+            if run.failed_ids:
+                line += f" ({run.failed} échec(s) : {', '.join(run.failed_ids)})"
+            elif run.error:
+                line += " (en échec)"
             self.stdout.write(line)
         summary = failure_summary(runs)
         if summary:
