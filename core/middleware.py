@@ -37,7 +37,7 @@ def error_response(request, exc: ApplicationError):
     error_type = "validation_error" if exc.status_code == 400 else exc.error_type
     if _is_api(request):
         body = {"type": error_type, "errors": [e.as_dict() for e in exc.errors]}
-        return JsonResponse(body, status=exc.status_code)
+        return JsonResponse(body, status=exc.status_code, json_dumps_params={"ensure_ascii": False})
     title = _("Requête refusée")
     items = "".join(f"<li>{escape(e.detail)}</li>" for e in exc.errors)
     page = (
