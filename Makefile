@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-deep install browser lint format check-deploy demo ci
+.PHONY: run test test-deep fuzz-deep install browser lint format check-deploy demo ci
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -33,6 +33,12 @@ test: install browser
 # (README, "Model-based test"); SONS_MODEL_EXAMPLES / SONS_MODEL_STEPS override the counts.
 test-deep: install
 	SONS_DEEP=1 $(PY) -m pytest -p no:cacheprovider tests/test_programme_invariants.py $(PYTEST_ARGS)
+
+# The schemathesis runs of the API (README, "Fuzzing the API") with many more examples, a random
+# seed and the coverage phase; SONS_FUZZ_EXAMPLES / SONS_FUZZ_SCENARIOS / SONS_FUZZ_STEPS
+# override the counts.
+fuzz-deep: install
+	SONS_DEEP=1 $(PY) -m pytest -p no:cacheprovider tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium: installed here when we are root on Debian, else skipped.
 browser:
