@@ -82,13 +82,13 @@ def _body(error_type: str, errors: list[ErrorItem]) -> dict:
 def exception_handler(exc, context):
     """Render every refusal in api.md's one shape. Every 400 is a `validation_error`."""
     if isinstance(exc, RequestDataTooBig):
-        from core.middleware import _request_too_large
+        from core.middleware import request_too_large_error
 
-        exc = _request_too_large()
+        exc = request_too_large_error()
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-        from core.middleware import _too_many_fields
+        from core.middleware import too_many_fields_error
 
-        exc = _too_many_fields()
+        exc = too_many_fields_error()
     if isinstance(exc, ApplicationError):
         from rest_framework.response import Response
 

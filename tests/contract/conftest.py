@@ -288,6 +288,13 @@ def create_user(admin: Api, server: str, role: str, **fields) -> Api:
     return login(server, username, user=created)
 
 
+def paris_today() -> str:
+    """Today in Paris (an installation date is a Paris date: never before the signature's)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+
+
 def date_in(days: int) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).date().isoformat()
 
@@ -502,7 +509,7 @@ def installed_order(world, ref, amount="50000.00"):
     report = upload(world.vendor_api, "pv.pdf").json()
     world.vendor_api.post(
         f"purchase-orders/{order['id']}/declare-installation/",
-        {"installed_on": date_in(0), "version": ref["version"]["id"], "report": report["id"]},
+        {"installed_on": paris_today(), "version": ref["version"]["id"], "report": report["id"]},
     )
     order = signatory.post(f"purchase-orders/{order['id']}/confirm-installation/").json()
     return order, signatory, establishment

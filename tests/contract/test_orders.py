@@ -6,10 +6,10 @@ from tests.contract.conftest import (
     assert_fields,
     assert_instant,
     assert_money,
-    date_in,
     make_establishment,
     new_finess,
     new_order,
+    paris_today,
     results,
     signatory_of,
     signed_order,
@@ -127,7 +127,7 @@ def test_installation_path_and_refusals(world, referenced):
     url = f"purchase-orders/{order['id']}/"
     version = referenced["version"]["id"]
     report = upload(world.vendor_api, "pv.pdf").json()
-    body = {"installed_on": date_in(0), "version": version, "report": report["id"]}
+    body = {"installed_on": paris_today(), "version": version, "report": report["id"]}
     signatory.refused("POST", f"{url}declare-installation/", 403, json=body)
     world.vendor_api.refused(
         "POST", f"{url}declare-installation/", 400, attr="report", json={**body, "report": None}

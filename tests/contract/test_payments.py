@@ -325,12 +325,16 @@ def test_deployment_report(world, admin):
             return
         if state == "signed":
             return
-        from tests.contract.conftest import date_in, upload
+        from tests.contract.conftest import paris_today, upload
 
         report = upload(world.vendor_api, "pv.pdf").json()
         world.vendor_api.post(
             f"{url}declare-installation/",
-            {"installed_on": date_in(0), "version": ref["version"]["id"], "report": report["id"]},
+            {
+                "installed_on": paris_today(),
+                "version": ref["version"]["id"],
+                "report": report["id"],
+            },
         )
         signatory.post(f"{url}confirm-installation/")
         if state == "installed+balance":

@@ -10,9 +10,9 @@ from tests.contract.conftest import (
     assert_money,
     assert_uuid,
     create_user,
-    date_in,
     make_establishment,
     make_vendor,
+    paris_today,
     results,
     unique,
     upload,
@@ -245,7 +245,7 @@ def test_the_whole_story(world):
     report = upload(vendor, "PV de VA.pdf").json()
     declared = vendor.post(
         f"{purl}declare-installation/",
-        {"installed_on": date_in(0), "version": version["id"], "report": report["id"]},
+        {"installed_on": paris_today(), "version": version["id"], "report": report["id"]},
     ).json()
     assert declared["state"] == "installation_declared"
     reserved = signatory.post(f"{purl}reserve/", {"reservations": ["Flux DMP en échec."]}).json()
