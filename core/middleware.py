@@ -49,7 +49,7 @@ def error_response(request, exc: ApplicationError):
     return HttpResponse(page, status=exc.status_code, content_type="text/html; charset=utf-8")
 
 
-def _request_too_large() -> FileTooLarge:
+def request_too_large_error() -> FileTooLarge:
     return FileTooLarge(
         "request_too_large",
         _("Le corps de la requête dépasse la taille maximale de %(mb)s Mo.")
@@ -57,7 +57,7 @@ def _request_too_large() -> FileTooLarge:
     )
 
 
-def _too_many_fields() -> InvalidInput:
+def too_many_fields_error() -> InvalidInput:
     return InvalidInput("too_many_fields", _("La requête compte trop de champs ou de fichiers."))
 
 
@@ -75,7 +75,7 @@ def _check_path_and_query(request) -> None:
     try:
         query = request.GET.lists()
     except TooManyFieldsSent as exc:
-        raise _too_many_fields() from exc
+        raise too_many_fields_error() from exc
     errors = []
     for name, values in query:
         attr = clean_attr(name)
@@ -93,7 +93,7 @@ def _check_body_size(request) -> None:
         return  # checked by core.uploads.LimitedUploadHandler as the parser starts
     max_size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if max_size is not None and _declared_length(request) > max_size:
-        raise _request_too_large()
+        raise request_too_large_error()
 
 
 def _check_form(request) -> None:
@@ -103,9 +103,9 @@ def _check_form(request) -> None:
     try:
         fields, files = request.POST, request.FILES
     except RequestDataTooBig as exc:
-        raise _request_too_large() from exc
+        raise request_too_large_error() from exc
     except (TooManyFieldsSent, TooManyFilesSent) as exc:
-        raise _too_many_fields() from exc
+        raise too_many_fields_error() from exc
     except MultiPartParserError as exc:
         raise InvalidInput(
             "parse_error", _("Le corps multipart de la requête est illisible.")
@@ -144,10 +144,10 @@ class EdgeInputMiddleware:
 
     def process_exception(self, request, exception):
         """An upload refused while a view (not through DRF) reads it."""
-        if isinstance(exception, ApplicationError) and isinstance(exception, FileTooLarge):
+        if isinstance(exception, FileTooLarge):
             return error_response(request, exception)
         if isinstance(exception, RequestDataTooBig):
-            return error_response(request, _request_too_large())
+            return error_response(request, request_too_large_error())
         return None
 
 
