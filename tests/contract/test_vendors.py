@@ -57,6 +57,11 @@ def test_enrolment_and_iban_change(world, admin):
     assert world.officer2.get(url).json()["enrolled_at"] is None
     again = world.officer2.post(f"{url}enrol/").json()
     assert_instant(again["enrolled_at"])
+    # The same IBAN written another way is no change: the enrolment holds.
+    spaced = " ".join(IBAN_B[i : i + 4] for i in range(0, len(IBAN_B), 4)).lower()
+    kept = admin.patch(url, {"iban": spaced, "name": unique("Éditeur renommé ")}).json()
+    assert kept["iban"] == IBAN_B
+    assert kept["enrolled_at"] == again["enrolled_at"]
 
 
 def test_solutions_and_versions(world):
