@@ -396,6 +396,25 @@ def test_the_upload_handler_stops_a_stream_past_the_limit(settings):
     assert refused.value.errors[0].attr == "file"
 
 
+def test_a_portal_upload_past_the_limit_is_a_413_page(db, settings):
+    settings.UPLOAD_MAX_BYTES = 64 * 1024
+    client = Client()
+    client.force_login(UserFactory(role=Role.ANS_ADMIN))
+    content = b"finess;rpps;name;kind;siret\n" + b"x" * (128 * 1024)
+    page = client.post(
+        "/ans/etablissements/import/", {"file": SimpleUploadedFile("e.csv", content)}, **EN
+    )
+    assert page.status_code == 413
+    assert "The upload exceeds the maximum size of 0.1 MB." in page.content.decode()
+    assert not Establishment.objects.exists()
+
+
+def test_too_many_query_parameters_is_a_400(vendor_api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"p{i}=1" for i in range(11))
+    _error(vendor_api.get(f"{API}/dossiers/?{query}"), 400, "too_many_fields", None)
+
+
 # --- CSV import ----------------------------------------------------------------------------------
 def test_an_establishments_csv_with_a_nul_is_a_400_naming_the_line(admin_api):
     content = (
