@@ -33,7 +33,7 @@ COVERAGE: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(
 )
 CONTRACT_NODES: set[str] = set()
 TIMING: list = []
-_current_test = {"name": "setup"}
+_current_test = {"name": "fixtures"}
 _serial = itertools.count(1)
 ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 MONEY = re.compile(r"-?\d+\.\d{2}")
@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(session, config, items):
 def _name_calls(request, django_db_serialized_rollback):
     _current_test["name"] = request.node.name
     yield
-    _current_test["name"] = "teardown"
+    _current_test["name"] = "fixtures"  # the package's (`world`, `referenced`) are built between
 
 
 # --- the database, once for the package --------------------------------------------------------
@@ -529,7 +529,8 @@ def paid_request(world, order, kind, key=None) -> dict:
 
 
 def pytest_sessionfinish(session):
-    """`CONTRACT_TIMING=1 pytest -s tests/contract`: where the suite's seconds go, per row."""
+    """`CONTRACT_TIMING=1 pytest -s tests/contract`: where the suite's seconds go, per row, and
+    which tests called each row successfully and refused."""
     import collections
     import os
 
@@ -543,3 +544,6 @@ def pytest_sessionfinish(session):
     print("\nrequests:", len(TIMING), "seconds:", round(sum(t for t, *_ in TIMING), 2))
     for key, seconds in total.most_common(25):
         print(f"{seconds:6.2f}s {count[key]:4d} {key}")
+    print("\nrow: tests with a successful call | tests with a refused call")
+    for row, tests in sorted(COVERAGE.items()):
+        print(f"{row[0]} {row[1]}: {sorted(tests['ok'])[:2]} | {sorted(tests['refused'])[:2]}")
