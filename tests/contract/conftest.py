@@ -32,6 +32,7 @@ COVERAGE: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(
     lambda: {"ok": set(), "refused": set()}
 )
 CONTRACT_NODES: set[str] = set()
+CONTRACT_FAILURES: set[str] = set()
 TIMING: list = []
 _current_test = {"name": "fixtures"}
 _serial = itertools.count(1)
@@ -43,6 +44,11 @@ def pytest_collection_modifyitems(session, config, items):
     for item in items:
         if "tests/contract/" in item.nodeid.replace("\\", "/"):
             CONTRACT_NODES.add(item.nodeid)
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.nodeid in CONTRACT_NODES:
+        CONTRACT_FAILURES.add(report.nodeid)
 
 
 @pytest.fixture(autouse=True)
