@@ -725,13 +725,15 @@ class ProgrammeMachine(RuleBasedStateMachine):
             self._cancel(self._order(r.order_id), self._who(who, self._ans_and_officers()))
         else:
             self.vendor_event(vendor, event, who)
-        # … and the paying agency goes on: the file of its batch, or a new batch
+        # … and the paying agency goes on: the file of its batch, or a new batch by an officer
+        # who may carry it
         r = self._request(r.pk)
         if r.state == PaymentState.APPROVED:
             if r.batch_id:
                 self._export(r.batch)
             else:
-                self._batch(self._who(who // 2, self._officers()))
+                others = [o for o in self._officers() if o.pk != r.approved_by_id]
+                self._batch(self._who(who // 2, others))
 
     def _batch(self, actor) -> None:
         payable = {
