@@ -25,6 +25,7 @@ from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import PageNumberPagination
@@ -254,6 +255,29 @@ class StrictSerializerMixin:
                     }
                 )
         return super().to_internal_value(data)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, but a boolean filter given anything other than true/false (or
+    1/0) is refused (400) instead of ignored (its form field reads other text as "no filter"):
+    a typo must not change what a client reads."""
+
+    BOOLEAN_VALUES = frozenset({"true", "false", "1", "0", ""})
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        invalid = serializers.BooleanField().error_messages["invalid"]
+        errors = {
+            name: [ErrorDetail(str(invalid), code="invalid")]
+            for name, field in filterset.filters.items()
+            if isinstance(field, django_filters.BooleanFilter)
+            and request.query_params.get(name, "").strip().lower() not in self.BOOLEAN_VALUES
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return filterset
 
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -148,6 +148,9 @@ class AutoSchema(SpectacularAutoSchema):
             target = properties[name]
             if isinstance(target.get("items"), dict):  # a list: its items, checked by the parser
                 _refuse_control_characters(target["items"], single_line=False)
+                child = getattr(field, "child", None)
+                if isinstance(child, serializers.CharField) and not child.allow_blank:
+                    target["items"].setdefault("minLength", 1)
                 continue
             # a strict serializer refuses TAB, LF and CR in its single-line CharFields too
             single_line = (
@@ -170,8 +173,11 @@ class AutoSchema(SpectacularAutoSchema):
             paginated=any(p["name"] == "page" for p in operation.get("parameters", [])),
             path=path,
         )
+        filters = {p["name"] for p in self._get_filter_parameters()}
         for parameter in operation.get("parameters", []):
             _refuse_control_characters(parameter.get("schema", {}), single_line=True)
+            if parameter["in"] == "query" and parameter["name"] in filters:
+                parameter["allowEmptyValue"] = True  # `?state=` is no filter (django-filter)
         validation = self.resolve_serializer(ValidationErrorSerializer, "response").ref
         client = self.resolve_serializer(ClientErrorSerializer, "response").ref
         responses = operation["responses"]

@@ -4,7 +4,7 @@ import django_filters
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -187,6 +187,15 @@ class EnrolView(APIView):
         return Response(VendorSerializer(vendor, context={"request": request}).data)
 
 
+QUEUE_FILTERS = ("kind", "eligible", "reason")
+
+
+class QueueFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(PaymentKind.values, required=False, allow_blank=True)
+    eligible = serializers.ChoiceField(["true", "false"], required=False, allow_blank=True)
+    reason = serializers.ChoiceField(eligibility.REASON_CODES, required=False, allow_blank=True)
+
+
 class PaymentQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders as of the last eligibility check: eligible ones, and the reasons of the others.
     Filters: `scheme`, `kind` (advance|balance, default balance), `eligible` (true|false), `reason`."""
@@ -196,15 +205,17 @@ class PaymentQueueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def get_queryset(self):
+        # a filter value that means nothing is refused (400), not ignored: a typo must not
+        # change what is read
         params = self.request.query_params
-        eligible = {"true": True, "false": False}.get(params.get("eligible", "").lower())
-        kind = (
-            params.get("kind") if params.get("kind") in PaymentKind.values else PaymentKind.BALANCE
+        data = _validated(
+            QueueFilterSerializer, {k: params[k] for k in QUEUE_FILTERS if k in params}
         )
-        reason = params.get("reason", "")
-        reason = reason if reason in eligibility.REASON_CODES else ""
         return selectors.payment_queue(
-            scheme=params.get("scheme", "")[:30], kind=kind, eligible=eligible, reason=reason
+            scheme=params.get("scheme", "")[:30],
+            kind=data.get("kind") or PaymentKind.BALANCE,
+            eligible={"true": True, "false": False}.get(data.get("eligible", "")),
+            reason=data.get("reason", ""),
         )
 
     @extend_schema(

@@ -481,6 +481,8 @@ class CataloguePagination(Pagination):
                 raise ValueError(number)
         except (TypeError, ValueError) as exc:
             raise self._not_found(number, exc) from exc
+        if number * size >= 2**62:  # past any table, and past the database's 64-bit OFFSET
+            raise self._not_found(number, "page vide")
         window = slice((number - 1) * size, number * size)
         if "count" in paginator.__dict__:
             ids = list(queryset.values_list("pk", flat=True)[window])
