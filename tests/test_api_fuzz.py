@@ -29,9 +29,10 @@ Left out, and why:
   express the programme's rules (a scheme code that exists, a calendar in order, an amount under
   the cap, a field required with another): api.md answers those with a 400 and a reason code.
   Instead `no_schema_level_400` fails when schema-valid input is refused with a code the schema
-  can express (`max_length`, `blank`, `unknown_field`, `parse_error`…): a schema too lax. Not
+  can express (`max_length`, `null`, `unknown_field`, `parse_error`…): a schema too lax. Not
   `required` (also used for "required with another field"), `invalid_choice` (also "no such
-  object" in a filter), `min_value`/`max_value` (a decimal is published as a string: no bounds).
+  object" in a filter), `min_value`/`max_value` (a decimal is published as a string: no bounds),
+  `blank` (text is trimmed first: " " is blank, and a length cannot say so).
 - object_level_authorization: needs two sets of credentials configured through schemathesis'
   CLI; the stateful run as each role on shared seed data, and the contract suite, cover it.
 - max_response_time: no latency budget in a test run on a shared machine.
@@ -113,7 +114,6 @@ HYPOTHESIS = {
 SCHEMA_LEVEL_CODES = frozenset(
     {
         "null",
-        "blank",
         "max_length",
         "min_length",
         "not_a_list",
