@@ -154,6 +154,8 @@ NEXT_REQUEST_ACTIONS = {
     PaymentState.SUBMITTED: ["approve"] * 4 + ["reject"],
     # between approval and payment, things change: the IBAN, the referencing, the order
     PaymentState.APPROVED: ["batch", "batch", "mark_paid", "mark_paid", "disrupt", "export"],
+    # once paid: the file again, or something happens to the order (a recovery to settle)
+    PaymentState.PAID: ["disrupt", "export"],
 }
 DOSSIER_ACTIONS = [
     "compliant",
@@ -721,6 +723,8 @@ class ProgrammeMachine(RuleBasedStateMachine):
         its referencing's state, or the order is cancelled by ANS."""
         vendor = self._vendor_index(r.order.vendor_id)
         event = ["iban", "suspend", "iban", "cancel"][who % 4]
+        if r.state == PaymentState.PAID and who % 2:
+            event = "cancel"  # a paid order cancelled by ANS: a recovery opens
         if event == "cancel":
             self._cancel(self._order(r.order_id), self._who(who, self._ans_and_officers()))
         else:

@@ -71,17 +71,27 @@ def _contract_db(django_db_setup, django_db_blocker):
     """The test database as migrations left it (whatever a transactional test before us
     flushed), shared by the package's tests, and put back so when they are done — what
     `serialized_rollback` does, once for the package instead of once per test."""
+    import importlib
+
+    from django.apps import apps
     from django.core.management import call_command
     from django.db import connection
 
+    seed = importlib.import_module("sons.migrations.0002_sectors_and_categories").forwards
+
     with django_db_blocker.unblock():
+        assert not connection.in_atomic_block, "the contract suite needs committed data"
         migrated = getattr(connection, "_test_serialized_contents", None)
-        if migrated is None:  # not serialized at setup: as it is now, then
-            migrated = connection.creation.serialize_db_to_string()
 
         def restore():
-            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-            connection.creation.deserialize_db_from_string(migrated)
+            if migrated is not None:
+                call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(migrated)
+            else:  # not serialized at setup: what post_migrate writes, then
+                call_command("flush", interactive=False, verbosity=0)
+            # the sectors and categories the migrations write, whatever ran before us (the
+            # migration's own function: idempotent)
+            seed(apps, None)
 
         restore()
         yield
