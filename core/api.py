@@ -290,9 +290,14 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
                 value = value.astimezone(dt.UTC)
             except (OverflowError, ValueError) as exc:
                 raise serializers.ValidationError(
-                    {self.field_name: ["Instant hors limites."]}
+                    {self._parameter(): [ErrorDetail(_("Instant hors limites."), code="invalid")]}
                 ) from exc
         return super().filter(qs, value)
+
+    def _parameter(self) -> str:
+        """The query parameter's name (this filter's key in its filterset), for `attr`."""
+        filters = getattr(getattr(self, "parent", None), "filters", {})
+        return next((name for name, item in filters.items() if item is self), self.field_name)
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

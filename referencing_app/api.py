@@ -3,7 +3,7 @@
 import csv
 
 import django_filters
-from django.core.paginator import InvalidPage, Page
+from django.core.paginator import Page
 from django.db.models import Count, Window
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -494,10 +494,9 @@ class CataloguePagination(Pagination):
                 raise self._not_found(number, "page vide")
             paginator.count = rows[0][1] if rows else 0
             ids = [pk for pk, _total in rows]
-        try:
-            self.page = Page(ids, paginator.validate_number(number), paginator)
-        except InvalidPage as exc:
-            raise self._not_found(number, exc) from exc
+        # `number` is valid here: at most the last page ("last", counted first), or a page the
+        # window found rows on, or page 1 of an empty list.
+        self.page = Page(ids, number, paginator)
         self.display_page_controls = paginator.num_pages > 1
         return ids
 

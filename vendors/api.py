@@ -69,8 +69,6 @@ class VendorViewSet(
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        if _schema_only(self):
-            return Vendor.objects.none()
         return selectors.vendor_list_for_user(self.request.user)
 
     def get_object(self) -> Vendor:
@@ -104,8 +102,6 @@ class VendorMemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        if _schema_only(self):
-            return User.objects.none()
         vendor = selectors.vendor_get_for_user(self.request.user, self.kwargs["vendor_pk"])
         if not selectors.can_list_members(self.request.user, vendor):
             raise NotAllowed()
@@ -138,8 +134,6 @@ class SolutionViewSet(
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        if _schema_only(self):
-            return Solution.objects.none()
         return selectors.solution_list_for_user(self.request.user)
 
     def get_object(self) -> Solution:
@@ -205,8 +199,6 @@ class SolutionVersionViewSet(
         return self._solution
 
     def get_queryset(self):
-        if _schema_only(self):
-            return SolutionVersion.objects.none()
         return selectors.solution_version_list(self.get_solution())
 
     def get_object(self) -> SolutionVersion:
